@@ -1,0 +1,398 @@
+//! One connection as a state value: bytes and time in, bytes and deadlines out.
+//!
+//! The model owns the socket and the clock; the `Connection` owns everything
+//! else. The model's side of the conversation, in either loop shape:
+//!
+//! | the model ...                          | calls                          |
+//! |----------------------------------------|--------------------------------|
+//! | asks how much it may read now          | [`Connection::read_capacity`]  |
+//! | read n > 0 bytes                       | [`Connection::received`]       |
+//! | read 0 bytes (EOF)                     | [`Connection::received_eof`]   |
+//! | wants the bytes to write               | [`Connection::output`]         |
+//! | wrote n of them                        | [`Connection::sent`]           |
+//! | asks when to wake up for this conn     | [`Connection::next_deadline`]  |
+//! | reached that time (or woke early)      | [`Connection::fire`]           |
+//! | asks whether to close the socket       | [`Connection::is_closed`]      |
+//!
+//! Guarantees, each checked by the tests below:
+//! - Any split of the same input bytes gives the same output bytes.
+//! - Unsent output never exceeds [`MAX_UNSENT`] (plus one response head), as
+//!   long as the model reads no more than `read_capacity()` allows.
+//! - `fire` before a deadline is harmless (a spurious wake-up does nothing).
+//! - Nothing here panics on any input, or reads a clock, or touches a socket.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::Rejection;
+use crate::limits::{HEAD_TIMEOUT, MAX_HEAD, MAX_INPUT, MAX_UNSENT};
+use crate::request::{Method, Request, Version, find_head_end, parse_head};
+use crate::response::{Body, Head, Produced};
+use crate::route::{Route, route};
+use crate::service::{Proto, Service, burn};
+
+/// The state of one client connection. See the module docs for how to drive it.
+#[derive(Debug)]
+pub struct Connection {
+    /// The shared configuration: protocol, site, idle timeout.
+    service: Arc<Service>,
+    /// Received bytes not yet parsed (HTTP only): the next request heads.
+    /// Freed when empty, so an idle connection holds no buffer.
+    input: Vec<u8>,
+    /// How much of `input` the head scan has already looked at, so that a
+    /// head trickling in byte by byte is scanned once, not once per byte.
+    scanned: usize,
+    /// Bytes to write: response heads and body chunks, or echoed bytes.
+    output: Vec<u8>,
+    /// How many bytes at the front of `output` are already written. Keeping
+    /// an offset instead of shifting the buffer after each partial write.
+    written: usize,
+    /// The rest of the response body being sent, produced as room allows.
+    body: Option<Body>,
+    /// A `/delay` response waiting for its time; requests behind it wait too
+    /// (responses go out in request order).
+    delayed: Option<Delayed>,
+    /// When the first byte of the request head now being received arrived;
+    /// `None` between requests. Drives the 408.
+    head_started: Option<Instant>,
+    /// When a byte last moved in either direction. Drives the idle timeout.
+    last_active: Instant,
+    /// False once the peer sent EOF or we decided to close: read no more.
+    reading: bool,
+    /// True once a response ends the connection: answer nothing after it.
+    closing: bool,
+    /// True when the model should close the socket.
+    closed: bool,
+}
+
+/// A `/delay/<ms>` response and when it may be sent.
+#[derive(Debug)]
+struct Delayed {
+    /// The earliest time the response may leave.
+    until: Instant,
+    /// The requested delay, for the body text.
+    ms: u64,
+    /// How to answer: method, version, keep-alive.
+    answer: Answer,
+}
+
+/// The facts about a request that shape its response.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    method: Method,
+    version: Version,
+    keep_alive: bool,
+}
+
+impl Answer {
+    fn of(request: &Request) -> Answer {
+        Answer { method: request.method, version: request.version, keep_alive: request.keep_alive }
+    }
+}
+
+impl Connection {
+    /// A new connection, accepted at `now`.
+    pub fn new(service: Arc<Service>, now: Instant) -> Connection {
+        Connection {
+            service,
+            input: Vec::new(),
+            scanned: 0,
+            output: Vec::new(),
+            written: 0,
+            body: None,
+            delayed: None,
+            head_started: None,
+            last_active: now,
+            reading: true,
+            closing: false,
+            closed: false,
+        }
+    }
+
+    /// How many bytes the model may read now; 0 means "do not read" (the
+    /// peer's EOF was seen, or the connection is closing, or it is full:
+    /// that is backpressure). Reading more than this breaks the memory bound.
+    pub fn read_capacity(&self) -> usize {
+        if !self.reading || self.closed {
+            return 0;
+        }
+        match self.service.proto {
+            Proto::Echo => MAX_UNSENT.saturating_sub(self.unsent()),
+            Proto::Http => MAX_INPUT.saturating_sub(self.input.len()),
+        }
+    }
+
+    /// The model read `data` (non-empty) from the socket at `now`.
+    pub fn received(&mut self, data: &[u8], now: Instant) {
+        if data.is_empty() || !self.reading {
+            return;
+        }
+        self.last_active = now;
+        match self.service.proto {
+            Proto::Echo => {
+                self.compact_output();
+                self.output.extend_from_slice(data);
+            }
+            Proto::Http => self.input.extend_from_slice(data),
+        }
+        self.advance(now);
+    }
+
+    /// The model read EOF: the peer will send nothing more. Everything owed
+    /// is still sent (echo's half-close, HTTP's last pipelined answers), then
+    /// the connection closes.
+    pub fn received_eof(&mut self, now: Instant) {
+        self.reading = false;
+        self.advance(now);
+    }
+
+    /// The bytes to write now (empty when there is nothing to write).
+    pub fn output(&self) -> &[u8] {
+        &self.output[self.written..]
+    }
+
+    /// Whether there are bytes to write: the model's cue for write interest.
+    pub fn wants_write(&self) -> bool {
+        self.unsent() > 0
+    }
+
+    /// The model wrote the first `n` bytes of [`Connection::output`] at `now`.
+    /// A partial write is normal: the rest stays for the next call.
+    pub fn sent(&mut self, n: usize, now: Instant) {
+        self.written = (self.written + n).min(self.output.len());
+        if n > 0 {
+            self.last_active = now;
+        }
+        if self.written == self.output.len() {
+            // All written: free the buffer, so an idle connection costs no buffer.
+            self.output = Vec::new();
+            self.written = 0;
+        }
+        self.advance(now);
+    }
+
+    /// When the model must call [`Connection::fire`] next, if ever: the end of
+    /// a `/delay`, the 408 deadline of a half-received head, or the idle timeout.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        if let Some(delayed) = &self.delayed {
+            return Some(delayed.until);
+        }
+        let idle = self.last_active + self.service.idle_timeout;
+        match self.head_started {
+            Some(started) => Some(idle.min(started + HEAD_TIMEOUT)),
+            None => Some(idle),
+        }
+    }
+
+    /// Time has reached `now`: act on whatever deadline is due. Calling it
+    /// early (a spurious wake-up, a timer that fired twice) does nothing.
+    pub fn fire(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(delayed) = &self.delayed {
+            if now >= delayed.until {
+                let Delayed { ms, answer, .. } = self.delayed.take().expect("checked above");
+                self.last_active = now;
+                self.answer(answer, "text/plain", Body::text(format!("delayed {ms} ms\n")));
+                self.advance(now);
+            }
+            return; // while a response is owed, the connection is not idle
+        }
+        if self.head_started.is_some_and(|started| now >= started + HEAD_TIMEOUT) {
+            self.reject(Rejection::RequestTimeout, None);
+            self.advance(now);
+        } else if now >= self.last_active + self.service.idle_timeout {
+            // Idle: close quietly, dropping whatever the peer never read.
+            self.closed = true;
+            self.reading = false;
+        }
+    }
+
+    /// Whether the model should close the socket now: everything owed was
+    /// written (or the connection timed out). Final.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether the connection sits between requests, owing nothing: the
+    /// moment a server that is shutting down may close it.
+    pub fn is_idle(&self) -> bool {
+        self.input.is_empty() && self.unsent() == 0 && self.delayed.is_none()
+    }
+
+    fn unsent(&self) -> usize {
+        self.output.len() - self.written
+    }
+
+    /// Drops the written front of `output` before appending, so the buffer
+    /// only ever holds unsent bytes plus what is being added.
+    fn compact_output(&mut self) {
+        if self.written > 0 {
+            self.output.drain(..self.written);
+            self.written = 0;
+        }
+    }
+
+    /// Does all the work that the current state allows: produce more of the
+    /// body while there is room, answer the next complete request, and so on,
+    /// until the output is full or nothing more can be done.
+    fn advance(&mut self, now: Instant) {
+        loop {
+            let room = MAX_UNSENT.saturating_sub(self.unsent());
+            if let Some(body) = &mut self.body {
+                if room == 0 {
+                    break;
+                }
+                if self.written > 0 {
+                    self.output.drain(..self.written);
+                    self.written = 0;
+                }
+                match body.produce(&mut self.output, room) {
+                    Produced::More => {}
+                    Produced::Done => self.body = None,
+                    Produced::Broken => {
+                        // The promised Content-Length cannot be met: all we
+                        // can honestly do is end the connection.
+                        self.body = None;
+                        self.output.clear();
+                        self.written = 0;
+                        self.closing = true;
+                        self.reading = false;
+                    }
+                }
+                continue;
+            }
+            let idle_http = self.service.proto == Proto::Http && self.delayed.is_none();
+            if !idle_http || self.closing || room == 0 {
+                break;
+            }
+            match self.next_request(now) {
+                Some(Ok(request)) => self.respond(&request, now),
+                Some(Err(rejection)) => self.reject(rejection, None),
+                None => break,
+            }
+        }
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            self.input = Vec::new();
+        }
+        self.settle();
+    }
+
+    /// Takes the next complete request head off `input`, if there is one.
+    fn next_request(&mut self, now: Instant) -> Option<Result<Request, Rejection>> {
+        // Empty lines between requests are skipped (RFC 9112 §2.2).
+        let blank = self.input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        if blank > 0 {
+            self.input.drain(..blank);
+            self.scanned = self.scanned.saturating_sub(blank);
+        }
+        if self.input.is_empty() {
+            self.head_started = None;
+            return None;
+        }
+        let Some(end) = find_head_end(&self.input, self.scanned) else {
+            self.scanned = self.input.len();
+            if self.input.len() > MAX_HEAD {
+                return Some(Err(Rejection::HeadTooLarge));
+            }
+            self.head_started.get_or_insert(now);
+            return None;
+        };
+        let parsed = if end > MAX_HEAD {
+            Err(Rejection::HeadTooLarge)
+        } else {
+            parse_head(&self.input[..end])
+        };
+        self.input.drain(..end);
+        self.scanned = 0;
+        // Bytes already behind this head start the next one's 408 clock.
+        self.head_started = (!self.input.is_empty()).then_some(now);
+        Some(parsed)
+    }
+
+    /// Routes a well-formed request and starts its response.
+    fn respond(&mut self, request: &Request, now: Instant) {
+        let answer = Answer::of(request);
+        match route(&request.target, &self.service.site) {
+            Err(rejection) => self.reject(rejection, Some(answer)),
+            Ok(Route::File(file, content_type)) => self.answer(answer, content_type, Body::file(file)),
+            Ok(Route::Bytes(n)) => {
+                let body = Body::Pattern { next: 0, end: n };
+                self.answer(answer, "application/octet-stream", body);
+            }
+            Ok(Route::Cpu(us)) => {
+                // The handler itself does the work: this thread is busy for
+                // `us` microseconds, and whatever else it serves waits.
+                burn(us.saturating_mul(self.service.spins_per_us));
+                self.answer(answer, "text/plain", Body::text(format!("cpu {us} us\n")));
+            }
+            Ok(Route::Delay(ms)) => {
+                let until = now + Duration::from_millis(ms);
+                self.delayed = Some(Delayed { until, ms, answer });
+            }
+        }
+    }
+
+    /// Writes a 200 response head and sets up its body (none for HEAD).
+    fn answer(&mut self, answer: Answer, content_type: &'static str, body: Body) {
+        let head = Head {
+            status: (200, "OK"),
+            content_type,
+            content_length: body_len(&body),
+            keep_alive: answer.keep_alive,
+            version: answer.version,
+            allow: false,
+        };
+        self.start_response(&head, answer.method, body);
+    }
+
+    /// Answers bad input with its status and a one-line text, then closes.
+    /// `answer` is known when the head parsed (a 404 to a HEAD has no body).
+    fn reject(&mut self, rejection: Rejection, answer: Option<Answer>) {
+        let body = Body::text(format!("{rejection}\n"));
+        let head = Head {
+            status: rejection.status(),
+            content_type: "text/plain",
+            content_length: body_len(&body),
+            keep_alive: false,
+            version: answer.map_or(Version::Http11, |a| a.version),
+            allow: rejection == Rejection::MethodNotAllowed,
+        };
+        self.input = Vec::new(); // nothing after bad input is answered
+        self.head_started = None;
+        self.start_response(&head, answer.map_or(Method::Get, |a| a.method), body);
+    }
+
+    fn start_response(&mut self, head: &Head, method: Method, body: Body) {
+        self.compact_output();
+        head.write(&mut self.output);
+        if method == Method::Get && head.content_length > 0 {
+            self.body = Some(body);
+        }
+        if !head.keep_alive {
+            self.closing = true;
+            self.reading = false;
+        }
+    }
+
+    /// Closes the connection once everything owed is written and nothing more
+    /// can be owed: a closing response went out, or the peer sent EOF.
+    fn settle(&mut self) {
+        let owed = self.unsent() > 0 || self.body.is_some() || self.delayed.is_some();
+        if !owed && (self.closing || !self.reading) {
+            self.closed = true;
+        }
+    }
+}
+
+fn body_len(body: &Body) -> u64 {
+    match body {
+        Body::Memory(bytes, sent) => (bytes.len() - sent) as u64,
+        Body::Pattern { next, end } => end - next,
+        Body::File(_, remaining) => *remaining,
+    }
+}
