@@ -29,7 +29,7 @@ use crate::limits::{HEAD_TIMEOUT, MAX_HEAD, MAX_INPUT, MAX_UNSENT};
 use crate::request::{Method, Request, Version, find_head_end, parse_head};
 use crate::response::{Body, Head, Produced};
 use crate::route::{Route, route};
-use crate::service::{Proto, Service, burn};
+use crate::service::{Proto, Service};
 
 /// The state of one client connection. See the module docs for how to drive it.
 #[derive(Debug)]
@@ -327,7 +327,7 @@ impl Connection {
             Ok(Route::Cpu(us)) => {
                 // The handler itself does the work: this thread is busy for
                 // `us` microseconds, and whatever else it serves waits.
-                burn(us.saturating_mul(self.service.spins_per_us));
+                (self.service.burn_cpu)(Duration::from_micros(us));
                 self.answer(answer, "text/plain", Body::text(format!("cpu {us} us\n")));
             }
             Ok(Route::Delay(ms)) => {

@@ -1,0 +1,51 @@
+//! # blocking: the iterative server
+//!
+//! ## Model
+//! Blocking I/O, one connection at a time: `accept` a connection, serve it
+//! until it closes, `accept` the next. Both phases of every read block the
+//! whole server: waiting for data to arrive, and copying it out. This is the
+//! baseline every other model is measured against, and the
+//! *pull* driver of the protocol (see `protocol`'s docs): the loop reads when
+//! it wants bytes, and sits in `read` until they come.
+//!
+//! ## Syscalls
+//! `accept4`, `setsockopt` (TCP_NODELAY, SO_RCVTIMEO, SO_SNDTIMEO), `read`,
+//! `write`, `close`. Nothing else: no readiness call, no non-blocking fd.
+//!
+//! ## Where it blocks
+//! In `accept` while no client is connecting; in `read` while the client it
+//! serves sends nothing (until that connection's next deadline); in `write`
+//! while the client's receive window is full; in `nanosleep` while a `/delay`
+//! response waits for its time. Every other client waits in the kernel's
+//! listen backlog meanwhile.
+//!
+//! ## EAGAIN and EINTR
+//! The sockets are blocking, so EAGAIN only means "the `SO_RCVTIMEO` timeout
+//! ran out": the connection's deadline (a `/delay`, the 408, the idle timeout)
+//! is due, and the loop fires it. EINTR cannot come from SIGINT/SIGTERM
+//! (blocked in this thread, taken by `plumbing`'s signal thread); any other
+//! interruption is retried. std's `accept` retries EINTR by itself.
+//!
+//! ## Limits
+//! One connection at a time. A keep-alive client holds the whole server until
+//! it closes or reaches `--idle-timeout`: with the default 60 s, a second
+//! `curl` waits behind an idle first one. `--max-conns` is satisfied by
+//! construction. Two `/delay/500` requests on two connections take 1 s, not
+//! 0.5 s. That is the lesson: every model after this one exists to lift it.
+//!
+//! ## Try it
+//! ```text
+//! cargo run --release -p blocking -- --trace
+//! curl -s http://127.0.0.1:7001/numbers.txt
+//! printf 'GET /delay/500 HTTP/1.0\r\n\r\n' | nc -q1 127.0.0.1 7001
+//! ```
+//!
+//! # Layout
+//! - `server`: the accept loop and the per-connection pull loop.
+
+mod server;
+
+pub use server::serve;
+
+/// The default port (SPEC §1).
+pub const PORT: u16 = 7001;

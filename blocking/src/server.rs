@@ -1,0 +1,136 @@
+//! The blocking server's two loops: accept one connection, then read, feed
+//! the protocol, write, until the connection is done.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use plumbing::{Server, interrupted, shutdown, timed_out, trace};
+use protocol::{Connection, Service};
+
+/// Size of the read buffer: the most one `read` call copies out. 16 KiB
+/// holds a maximal request head and more; a real server would tune it.
+const READ_BUF: usize = 16 * 1024;
+
+/// A deadline already due must still become a timeout the kernel accepts:
+/// `SO_RCVTIMEO` of zero would mean "block forever".
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+
+// ANCHOR: accept_loop
+/// Serves connections one after another until shutdown is requested.
+pub fn serve(server: Server) -> io::Result<()> {
+    let Server { listener, service, .. } = server;
+    let mut buf = vec![0u8; READ_BUF];
+    loop {
+        // Blocks until a client has completed its handshake. Everyone else
+        // queues in the backlog meanwhile, for as long as this takes.
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                let fd = stream.as_raw_fd();
+                trace!("accept fd={fd} peer={peer}");
+                if let Err(err) = serve_connection(&stream, &service, &mut buf) {
+                    // A failed connection (reset, timeout) never ends the server.
+                    trace!("fd={fd} failed: {err}");
+                }
+                trace!("close fd={fd}");
+            }
+            // Shutdown shuts the listener down, which wakes accept with an error.
+            Err(_) if shutdown::requested() => return Ok(()),
+            Err(err) => {
+                // EMFILE, ECONNABORTED, ...: log and go on. A short pause
+                // keeps a full fd table from turning this loop into a spin.
+                trace!("accept failed: {err}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        if shutdown::requested() {
+            return Ok(());
+        }
+    }
+}
+// ANCHOR_END: accept_loop
+
+// ANCHOR: serve_connection
+/// The pull loop: write what the protocol has to say, then block until the
+/// client says more or the connection's next deadline comes.
+fn serve_connection(stream: &TcpStream, service: &Arc<Service>, buf: &mut [u8]) -> io::Result<()> {
+    let fd = stream.as_raw_fd();
+    // Responses are written whole; no need for Nagle to hold small ones back.
+    stream.set_nodelay(true)?;
+    // A client that stops reading must not hold the server forever.
+    stream.set_write_timeout(Some(service.idle_timeout))?;
+    let mut conn = Connection::new(service.clone(), Instant::now());
+    loop {
+        flush(stream, &mut conn)?;
+        if conn.is_closed() {
+            return Ok(());
+        }
+        if shutdown::requested() && conn.is_idle() {
+            trace!("fd={fd}: shutting down between requests");
+            return Ok(());
+        }
+        // The deadline: a /delay's end, a 408, or the idle timeout.
+        let deadline = conn.next_deadline().unwrap_or_else(Instant::now);
+        let timeout = deadline.saturating_duration_since(Instant::now()).max(MIN_TIMEOUT);
+        let capacity = conn.read_capacity().min(buf.len());
+        if capacity == 0 {
+            // The protocol wants no input now (e.g. a /delay is pending and
+            // its input buffer is full): only the deadline can move us on.
+            trace!("fd={fd}: sleep {timeout:?} until the next deadline");
+            std::thread::sleep(timeout);
+            conn.fire(Instant::now());
+            continue;
+        }
+        stream.set_read_timeout(Some(timeout))?;
+        // ANCHOR: read
+        match (&*stream).read(&mut buf[..capacity]) {
+            Ok(0) => {
+                trace!("read fd={fd}: EOF");
+                conn.received_eof(Instant::now());
+            }
+            Ok(n) => {
+                trace!("read fd={fd}: {n} bytes");
+                conn.received(&buf[..n], Instant::now());
+            }
+            // EAGAIN from a blocking socket: SO_RCVTIMEO ran out, so the
+            // deadline is due. Not an error: fire it.
+            Err(err) if timed_out(&err) => {
+                trace!("read fd={fd}: timed out after {timeout:?}, firing deadline");
+                conn.fire(Instant::now());
+            }
+            // EINTR: a signal interrupted the wait. Go round again; the
+            // timeout is recomputed from the same deadline.
+            Err(err) if interrupted(&err) => trace!("read fd={fd}: EINTR, retrying"),
+            Err(err) => return Err(err),
+        }
+        // ANCHOR_END: read
+    }
+}
+// ANCHOR_END: serve_connection
+
+// ANCHOR: flush
+/// Writes everything the connection has to write. A blocking `write` may
+/// still write less than asked (a partial write): the protocol keeps the
+/// tail, and we go round again until nothing is left.
+fn flush(stream: &TcpStream, conn: &mut Connection) -> io::Result<()> {
+    let fd = stream.as_raw_fd();
+    while conn.wants_write() {
+        let len = conn.output().len();
+        match (&*stream).write(conn.output()) {
+            Ok(n) => {
+                trace!("write fd={fd}: {n} of {len} bytes");
+                conn.sent(n, Instant::now());
+            }
+            Err(err) if interrupted(&err) => trace!("write fd={fd}: EINTR, retrying"),
+            // SO_SNDTIMEO ran out: the client read nothing for a whole idle timeout.
+            Err(err) if timed_out(&err) => {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "client stopped reading"));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: flush

@@ -1,0 +1,71 @@
+//! `--proto echo`: every byte back, in order, whatever the split; half-close.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use crate::client::{Client, Rng, check};
+use crate::{Case, Outcome, Target};
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case::new(
+            "echo_8mib_random_chunks",
+            "8 MiB written in random chunks while a second thread reads come back byte for byte.",
+            echo_8mib,
+        ),
+        Case::new(
+            "echo_half_close",
+            "After the client's EOF the server sends everything owed, then closes.",
+            echo_half_close,
+        ),
+    ]
+}
+
+/// The byte at offset `i` of the test stream (not periodic in any chunk size).
+fn byte_at(i: usize) -> u8 {
+    (i.wrapping_mul(2_654_435_761) >> 13) as u8
+}
+
+fn echo_8mib(target: &Target) -> Outcome {
+    const TOTAL: usize = 8 << 20;
+    let server = target.start(&["--proto", "echo"])?;
+    let client = Client::connect(server.addr)?;
+    let mut writer = client.stream().try_clone().map_err(|e| e.to_string())?;
+    let sender = std::thread::spawn(move || -> Result<(), String> {
+        let mut rng = Rng::new(0x5eed);
+        let mut sent = 0;
+        while sent < TOTAL {
+            let n = rng.range(1, 65_536).min(TOTAL - sent);
+            let chunk: Vec<u8> = (sent..sent + n).map(byte_at).collect();
+            writer.write_all(&chunk).map_err(|e| format!("write at {sent}: {e}"))?;
+            sent += n;
+        }
+        Ok(())
+    });
+    let mut reader = client.stream().try_clone().map_err(|e| e.to_string())?;
+    reader.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut received = 0;
+    let mut buf = vec![0u8; 100_000];
+    let mut rng = Rng::new(0xbeef);
+    while received < TOTAL {
+        let want = rng.range(1, buf.len());
+        let n = reader.read(&mut buf[..want]).map_err(|e| format!("read at {received}: {e}"))?;
+        check(n > 0, || format!("EOF after {received} bytes"))?;
+        let wrong = (0..n).find(|&k| buf[k] != byte_at(received + k));
+        check(wrong.is_none(), || format!("wrong byte at offset {}", received + wrong.unwrap_or(0)))?;
+        received += n;
+    }
+    sender.join().map_err(|_| "sender panicked".to_string())??;
+    server.finish()
+}
+
+fn echo_half_close(target: &Target) -> Outcome {
+    let server = target.start(&["--proto", "echo"])?;
+    let mut client = Client::connect(server.addr)?;
+    let message: Vec<u8> = (0..200_000).map(byte_at).collect();
+    client.send(&message)?;
+    client.shutdown_write()?;
+    let back = client.read_to_end()?;
+    check(back == message, || format!("got {} of {} bytes back, or different ones", back.len(), message.len()))?;
+    server.finish()
+}

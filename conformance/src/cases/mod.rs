@@ -1,0 +1,20 @@
+//! The cases, by theme. Each module's `cases()` lists its own.
+
+mod bad_input;
+mod concurrency;
+mod echo;
+mod http;
+mod process;
+
+use crate::Case;
+
+/// Every case of the suite, in a stable order.
+pub fn all() -> Vec<Case> {
+    let mut all = Vec::new();
+    all.extend(http::cases());
+    all.extend(bad_input::cases());
+    all.extend(echo::cases());
+    all.extend(concurrency::cases());
+    all.extend(process::cases());
+    all
+}

@@ -1,0 +1,145 @@
+//! The conformance suite (SPEC §6): one library of cases that every model's
+//! `tests/conformance.rs` runs against its own binary, started on port 0.
+//!
+//! A model's test file is a few lines:
+//!
+//! ```ignore
+//! fn main() -> std::process::ExitCode {
+//!     conformance::main(vec![
+//!         conformance::Target::new("blocking", env!("CARGO_BIN_EXE_blocking"))
+//!             .concurrency(conformance::Concurrency::OneAtATime),
+//!     ])
+//! }
+//! ```
+//!
+//! (with `harness = false` for that test in its `Cargo.toml`). Every case
+//! runs against every target, each case against a server process of its own,
+//! so cases run in parallel and one stuck server cannot hold up another.
+//! Each case is bounded in time (socket timeouts of a few seconds, no
+//! unbounded loop) and carries one sentence saying what it demonstrates,
+//! printed when it fails.
+//!
+//! # Limits, declared once
+//!
+//! A model states its limits in its [`Target`]; cases that depend on a limit
+//! check the declared behaviour instead of skipping. For example with
+//! [`Concurrency::OneAtATime`] the "keep-alive clients are served at once"
+//! case becomes "a second client waits until the first one leaves", and the
+//! overlapping-delays case expects the delays to add up. No case is ever
+//! skipped silently.
+//!
+//! # Layout
+//! - [`server`]: starting a server binary, reading its `listening on` line,
+//!   signalling it, and checking its stderr for panics.
+//! - [`client`]: a raw-bytes HTTP client with timeouts, independent of the
+//!   `protocol` crate (the suite must not share the parser it tests).
+//! - `cases`: the cases, by theme.
+
+pub mod client;
+mod cases;
+pub mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// How many connections a model serves at once: its one declared limit that
+/// changes what the suite expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    /// Serves one connection at a time (the blocking server): others wait in
+    /// the listen backlog until it is done.
+    OneAtATime,
+    /// Serves many connections at once.
+    Concurrent,
+}
+
+/// One server binary with one set of model flags, and its declared limits.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Shown in test names: the binary and its flags.
+    pub name: String,
+    /// The server binary (`env!("CARGO_BIN_EXE_<name>")`).
+    pub binary: PathBuf,
+    /// Model flags for this variant (`--trigger edge`, `--workers 2`, ...).
+    pub args: Vec<String>,
+    /// How many connections it serves at once.
+    pub concurrency: Concurrency,
+}
+
+impl Target {
+    /// A target with no model flags that serves connections concurrently.
+    pub fn new(name: &str, binary: &str) -> Target {
+        Target {
+            name: name.to_string(),
+            binary: PathBuf::from(binary),
+            args: Vec::new(),
+            concurrency: Concurrency::Concurrent,
+        }
+    }
+
+    /// The same binary with model flags (one variant of the model).
+    pub fn args(mut self, args: &[&str]) -> Target {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.name = format!("{} {}", self.name, args.join(" "));
+        self
+    }
+
+    /// Declares how many connections the model serves at once.
+    pub fn concurrency(mut self, concurrency: Concurrency) -> Target {
+        self.concurrency = concurrency;
+        self
+    }
+}
+
+/// What a case returns: `Err` with a message saying what went wrong.
+pub type Outcome = Result<(), String>;
+
+/// One conformance case.
+pub struct Case {
+    /// Short name, shown in `cargo test` output.
+    pub name: String,
+    /// One sentence: what passing this case shows about the server.
+    pub demonstrates: &'static str,
+    /// The check itself.
+    pub run: Box<dyn Fn(&Target) -> Outcome + Send + Sync>,
+}
+
+impl Case {
+    /// A case from a name, its one-sentence purpose, and a check.
+    pub fn new(
+        name: impl Into<String>,
+        demonstrates: &'static str,
+        run: impl Fn(&Target) -> Outcome + Send + Sync + 'static,
+    ) -> Case {
+        Case { name: name.into(), demonstrates, run: Box::new(run) }
+    }
+}
+
+/// Every case of the suite.
+pub fn cases() -> Vec<Case> {
+    cases::all()
+}
+
+/// Runs every case against every target as a libtest-compatible test binary
+/// (filters, `--list`, `--test-threads` work as in `cargo test`). Cases mostly
+/// wait on sockets and timers, so by default 8 run at once.
+pub fn main(targets: Vec<Target>) -> ExitCode {
+    let mut arguments = libtest_mimic::Arguments::from_args();
+    arguments.test_threads.get_or_insert(8);
+    let cases: Vec<Arc<Case>> = cases().into_iter().map(Arc::new).collect();
+    let mut trials = Vec::new();
+    for target in targets {
+        let target = Arc::new(target);
+        for case in &cases {
+            let (case, target) = (case.clone(), target.clone());
+            let name = format!("{} :: {}", target.name, case.name);
+            trials.push(libtest_mimic::Trial::test(name, move || {
+                (case.run)(&target).map_err(|failure| {
+                    format!("{failure}\n(this case demonstrates: {})", case.demonstrates).into()
+                })
+            }));
+        }
+    }
+    libtest_mimic::run(&arguments, trials).exit_code()
+}

@@ -1,0 +1,152 @@
+//! Starting a server binary for one case, and everything a case does to the
+//! process itself.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::Target;
+
+/// How long a server may take to print `listening on`.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running server, killed (by its PID) when dropped.
+pub struct Running {
+    child: Child,
+    /// The address from its `listening on` line.
+    pub addr: SocketAddr,
+    /// Its stderr goes to a file, read back to look for panics.
+    stderr: PathBuf,
+    /// Keeps the stderr file (and any site) alive for the case.
+    _dir: tempfile::TempDir,
+}
+
+impl Target {
+    /// Starts the server with this target's model flags, `--addr
+    /// 127.0.0.1:0` and `extra`, and waits for its `listening on` line.
+    pub fn start(&self, extra: &[&str]) -> Result<Running, String> {
+        let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+        let stderr = dir.path().join("stderr");
+        let stderr_file = std::fs::File::create(&stderr).map_err(|e| e.to_string())?;
+        let mut child = Command::new(&self.binary)
+            .args(&self.args)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr_file)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+
+        // Read stdout on a thread, so a silent server means a timeout here,
+        // not a hang. The thread keeps draining stdout until the server exits.
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (first_line, line) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = first_line.send(lines.next());
+            for _ in lines {}
+        });
+        let line = match line.recv_timeout(START_TIMEOUT) {
+            Ok(Some(Ok(line))) => line,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let err = std::fs::read_to_string(&stderr).unwrap_or_default();
+                return Err(format!("no `listening on` line ({other:?}); stderr: {err}"));
+            }
+        };
+        let addr = line
+            .strip_prefix("listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .ok_or_else(|| format!("first stdout line is {line:?}, not `listening on ADDR`"))?;
+        Ok(Running { child, addr, stderr, _dir: dir })
+    }
+
+    /// Runs the binary with exactly `args` (no `--addr` added) to completion,
+    /// within `limit`: for flag and start-up error cases.
+    pub fn run_to_exit(&self, args: &[&str], limit: Duration) -> Result<Exited, String> {
+        let mut child = Command::new(&self.binary)
+            .args(&self.args)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+        let status = wait_within(&mut child, limit)?
+            .ok_or_else(|| format!("{args:?}: still running after {limit:?}"))?;
+        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        Ok(Exited {
+            status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
+/// How a process run to completion ended.
+#[derive(Debug)]
+pub struct Exited {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Everything it printed on stdout.
+    pub stdout: String,
+    /// Everything it printed on stderr.
+    pub stderr: String,
+}
+
+/// Waits for `child` to exit, polling, for at most `limit`.
+fn wait_within(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>, String> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(Some(status));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(None)
+}
+
+impl Running {
+    /// Sends `signal` to the server.
+    pub fn signal(&self, signal: Signal) -> Result<(), String> {
+        kill(Pid::from_raw(self.child.id() as i32), signal).map_err(|e| e.to_string())
+    }
+
+    /// Waits up to `limit` for the server to exit by itself.
+    pub fn wait_exit(&mut self, limit: Duration) -> Result<Option<ExitStatus>, String> {
+        wait_within(&mut self.child, limit)
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Ends the case: the server must still be running (nothing crashed it)
+    /// and must not have printed a panic. Then it is killed.
+    pub fn finish(mut self) -> Result<(), String> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Err(format!("the server died during the case: {status}; stderr: {}", self.stderr()));
+        }
+        let stderr = self.stderr();
+        if stderr.contains("panicked") {
+            return Err(format!("the server panicked: {stderr}"));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

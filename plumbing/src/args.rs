@@ -1,0 +1,65 @@
+//! The flags every server takes (SPEC §2). Models add their own flags beside
+//! these with `#[command(flatten)]`; clap refuses anything else with a line
+//! naming the flag, the usage, and exit code 2.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::error::ErrorKind;
+
+/// `--proto`: which protocol the connections speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtoArg {
+    /// The HTTP/1.1 subset (GET, HEAD, files and the teaching routes).
+    Http,
+    /// Every byte received is sent back.
+    Echo,
+}
+
+/// The part of the command line that is the same for every model.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Address to listen on [default: 127.0.0.1:<the model's port>]; port 0
+    /// picks a free one.
+    #[arg(long, value_name = "IP:PORT")]
+    pub addr: Option<SocketAddr>,
+
+    /// Protocol to speak.
+    #[arg(long, value_enum, default_value_t = ProtoArg::Http)]
+    pub proto: ProtoArg,
+
+    /// Serve files from this directory instead of the embedded default site.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Close a connection that moves no byte for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout: u64,
+
+    /// Most connections served at once; models that hold more say how they refuse.
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_conns: u64,
+
+    /// Print one line per kernel interaction to stderr.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// Parses the command line into a model's `Args`. `--help` prints and exits
+/// 0. Any mistake prints one line naming the flag, then the usage, on stderr,
+/// and exits 2 (SPEC §2); clap alone would omit the usage for a bad value.
+pub fn parse<Args: clap::Parser>() -> Args {
+    match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
+        Err(err) => {
+            let rendered = err.to_string();
+            let first_line = rendered.lines().next().unwrap_or("error: bad command line");
+            let usage = Args::command().render_usage();
+            eprintln!("{first_line}\n{usage}\nFor more information, try '--help'.");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Everything an iomodels server does that is *not* its I/O model, written
+//! once: the command line of SPEC §2, the `listening on` line, raising the
+//! open-file limit, SIGINT/SIGTERM, `--trace`, and clean start-up errors.
+//!
+//! # Why a crate of its own
+//!
+//! It cannot live in `protocol`, which must stay free of sockets, clocks and
+//! signals (that is what makes it testable byte by byte). It must not live in
+//! a model crate, or every other model would depend on that model. And it is
+//! not test code, so not `conformance`. So it is a small crate that every
+//! model's `main.rs` calls, and that a student can skip: nothing here differs
+//! between models, so nothing here teaches the difference between them.
+//!
+//! # Using it
+//!
+//! A model's `main.rs` is a few lines:
+//!
+//! ```ignore
+//! #[derive(clap::Parser)]
+//! #[command(name = "blocking", about = "...two lines: the model, where it blocks...")]
+//! struct Args {
+//!     #[command(flatten)]
+//!     common: plumbing::CommonArgs,
+//!     // model flags (--workers, --trigger, ...) go here
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let args: Args = plumbing::parse();
+//!     plumbing::run("blocking", 7001, &args.common, blocking::serve)
+//! }
+//! ```
+//!
+//! [`run`] does the start-up in a fixed order (fd limit, site, CPU
+//! calibration, signals, bind, `listening on`), hands the model a [`Server`],
+//! and turns the outcome into an exit code.
+//!
+//! # Layout
+//!
+//! - [`args`]: [`CommonArgs`], the flags every server takes, and [`parse`].
+//! - [`start`]: [`run`], [`Server`], [`listen`], the fd limit.
+//! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
+//! - [`trace`]: the `--trace` lines, and the [`trace!`] macro.
+//! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
+
+pub mod args;
+pub mod errors;
+pub mod shutdown;
+pub mod start;
+pub mod trace;
+
+pub use args::{CommonArgs, parse};
+pub use errors::{interrupted, timed_out, would_block};
+pub use start::{Server, listen, run};

@@ -1,0 +1,142 @@
+//! Start-up, in a fixed order, and the exit code.
+
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::hint::black_box;
+use std::time::Duration;
+
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use nix::time::{ClockId, clock_gettime};
+use protocol::{Proto, Service, Site};
+use socket2::{Domain, SockRef, Socket, Type};
+
+use crate::args::{CommonArgs, ProtoArg};
+use crate::{shutdown, trace};
+
+/// Listen backlog: how many finished handshakes the kernel queues before
+/// `accept`. 1024 lets 100 concurrent `ab` clients queue up behind the
+/// blocking server instead of being refused (the kernel caps it at somaxconn).
+pub const BACKLOG: i32 = 1024;
+
+/// What a model gets to serve with: a bound listener and the shared service.
+#[derive(Debug)]
+pub struct Server {
+    /// The listening socket, blocking. Event-loop models set it non-blocking.
+    pub listener: TcpListener,
+    /// Protocol, site, idle timeout: shared by every connection.
+    pub service: Arc<Service>,
+    /// `--max-conns`: connections past this are refused (503 or close, per model).
+    pub max_conns: usize,
+    /// The address actually bound (port 0 resolved).
+    pub addr: SocketAddr,
+}
+
+/// Starts a server: raises the fd limit, loads the site, calibrates `/cpu`,
+/// takes over SIGINT/SIGTERM, binds, prints `listening on ADDR`, then calls
+/// `serve`. A start-up failure prints one line `NAME: what: why` and gives
+/// exit code 1; a clean return from `serve` gives 0.
+pub fn run(
+    name: &str,
+    default_port: u16,
+    args: &CommonArgs,
+    serve: impl FnOnce(Server) -> io::Result<()>,
+) -> ExitCode {
+    trace::enable(args.trace);
+    match start(default_port, args).and_then(|server| {
+        announce(server.addr)?;
+        serve(server).map_err(|e| Failure("serve", e))
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(what, err)) => {
+            eprintln!("{name}: {what}: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A start-up step that failed, and why.
+struct Failure(&'static str, io::Error);
+
+fn start(default_port: u16, args: &CommonArgs) -> Result<Server, Failure> {
+    raise_fd_limit();
+    let site = match &args.root {
+        None => Site::Embedded,
+        Some(root) => Site::directory(root).map_err(|e| Failure("--root", e))?,
+    };
+    let proto = match args.proto {
+        ProtoArg::Http => Proto::Http,
+        ProtoArg::Echo => Proto::Echo,
+    };
+    let mut service = Service::new(proto, site);
+    service.idle_timeout = Duration::from_secs(args.idle_timeout);
+    service.burn_cpu = burn_thread_cpu;
+    shutdown::install().map_err(|e| Failure("signals", e))?;
+
+    let addr = args.addr.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)));
+    let listener = listen(addr, false).map_err(|e| Failure("cannot listen", e))?;
+    let addr = listener.local_addr().map_err(|e| Failure("cannot listen", e))?;
+    // On shutdown, shut the listener down: a blocked accept() wakes with an
+    // error and new connections are refused. The hook holds its own dup of
+    // the socket, so it never acts on an fd number that was reused.
+    let for_shutdown = listener.try_clone().map_err(|e| Failure("cannot listen", e))?;
+    shutdown::on_request(move || {
+        let _ = SockRef::from(&for_shutdown).shutdown(std::net::Shutdown::Read);
+    });
+    let max_conns = usize::try_from(args.max_conns).unwrap_or(usize::MAX);
+    Ok(Server { listener, service: Arc::new(service), max_conns, addr })
+}
+
+/// Binds a blocking TCP listener with SO_REUSEADDR (restart without waiting
+/// out TIME_WAIT), optionally SO_REUSEPORT (several listeners on one port,
+/// one per worker), and a backlog of [`BACKLOG`].
+pub fn listen(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// The first line on stdout, exactly `listening on ADDR`, flushed at once:
+/// tests and the bench wait for it.
+fn announce(addr: SocketAddr) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "listening on {addr}")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure("stdout", e))
+}
+
+/// `/cpu/<us>`: keeps the calling thread on the CPU until its own CPU clock
+/// (CLOCK_THREAD_CPUTIME_ID) has advanced by `work`. Time spent preempted does
+/// not count, so the request really costs that much CPU however busy the
+/// machine is; the wall-clock time is at least as long.
+fn burn_thread_cpu(work: Duration) {
+    let cpu_now = || clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map(Duration::from);
+    let Ok(start) = cpu_now() else { return };
+    let mut x = 0u64;
+    while cpu_now().is_ok_and(|now| now - start < work) {
+        // Some arithmetic between clock reads, that the optimiser must keep.
+        for i in 0..1000 {
+            x = black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+        }
+    }
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit: a server holding 19,000
+/// connections needs 19,000 fds, and the soft default is often 1024. Failing
+/// to raise it is not fatal: the server runs with what it has.
+fn raise_fd_limit() {
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => crate::trace!("setrlimit NOFILE {soft} -> {hard}"),
+            Err(err) => crate::trace!("setrlimit NOFILE failed: {err}"),
+        },
+        Ok((soft, _)) => crate::trace!("fd limit already at its hard limit, {soft}"),
+        Err(err) => crate::trace!("getrlimit NOFILE failed: {err}"),
+    }
+}
