@@ -9,8 +9,11 @@
 //! it wants bytes, and sits in `read` until they come.
 //!
 //! ## Syscalls
-//! `accept4`, `setsockopt` (TCP_NODELAY, SO_RCVTIMEO, SO_SNDTIMEO), `read`,
-//! `write`, `close`. Nothing else: no readiness call, no non-blocking fd.
+//! `accept4`, `setsockopt` (TCP_NODELAY, SO_RCVTIMEO, SO_SNDTIMEO),
+//! `recvfrom` and `sendto` (what std's `read` and `write` on a socket are;
+//! `sendto` with MSG_NOSIGNAL, so a vanished client is an EPIPE error, not a
+//! signal), `clock_nanosleep` for a pending `/delay`, `close`. Nothing else:
+//! no readiness call, no non-blocking fd.
 //!
 //! ## Where it blocks
 //! In `accept` while no client is connecting; in `read` while the client it

@@ -21,7 +21,9 @@ const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 // ANCHOR: accept_loop
 /// Serves connections one after another until shutdown is requested.
 pub fn serve(server: Server) -> io::Result<()> {
-    let Server { listener, service, .. } = server;
+    let Server {
+        listener, service, ..
+    } = server;
     let mut buf = vec![0u8; READ_BUF];
     loop {
         // Blocks until a client has completed its handshake. Everyone else
@@ -73,7 +75,9 @@ fn serve_connection(stream: &TcpStream, service: &Arc<Service>, buf: &mut [u8]) 
         }
         // The deadline: a /delay's end, a 408, or the idle timeout.
         let deadline = conn.next_deadline().unwrap_or_else(Instant::now);
-        let timeout = deadline.saturating_duration_since(Instant::now()).max(MIN_TIMEOUT);
+        let timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .max(MIN_TIMEOUT);
         let capacity = conn.read_capacity().min(buf.len());
         if capacity == 0 {
             // The protocol wants no input now (e.g. a /delay is pending and
@@ -126,7 +130,10 @@ fn flush(stream: &TcpStream, conn: &mut Connection) -> io::Result<()> {
             Err(err) if interrupted(&err) => trace!("write fd={fd}: EINTR, retrying"),
             // SO_SNDTIMEO ran out: the client read nothing for a whole idle timeout.
             Err(err) if timed_out(&err) => {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "client stopped reading"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "client stopped reading",
+                ));
             }
             Err(err) => return Err(err),
         }

@@ -31,7 +31,10 @@ impl Response {
     /// The value of the first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text.
@@ -55,9 +58,14 @@ impl Client {
     pub fn connect(addr: SocketAddr) -> Result<Client, String> {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
             .map_err(|e| format!("connect {addr}: {e}"))?;
-        stream.set_read_timeout(Some(READ_TIMEOUT)).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        Ok(Client { stream, pending: Vec::new() })
+        Ok(Client {
+            stream,
+            pending: Vec::new(),
+        })
     }
 
     /// The socket, for cases that need to do something unusual with it.
@@ -67,12 +75,16 @@ impl Client {
 
     /// Sends all of `bytes`.
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> Result<(), String> {
-        self.stream.write_all(bytes.as_ref()).map_err(|e| format!("send: {e}"))
+        self.stream
+            .write_all(bytes.as_ref())
+            .map_err(|e| format!("send: {e}"))
     }
 
     /// Half-closes: the server reads EOF, and may still answer.
     pub fn shutdown_write(&self) -> Result<(), String> {
-        self.stream.shutdown(Shutdown::Write).map_err(|e| e.to_string())
+        self.stream
+            .shutdown(Shutdown::Write)
+            .map_err(|e| e.to_string())
     }
 
     /// Sends a GET for `path` (HTTP/1.1, keep-alive) and reads its response.
@@ -97,7 +109,10 @@ impl Client {
                 break end + 4;
             }
             if self.fill()? == 0 {
-                return Err(format!("EOF inside a response head: {:?}", self.pending_text()));
+                return Err(format!(
+                    "EOF inside a response head: {:?}",
+                    self.pending_text()
+                ));
             }
         };
         let head = String::from_utf8(self.pending[..end].to_vec())
@@ -116,7 +131,11 @@ impl Client {
                 (name.to_ascii_lowercase(), value.trim().to_string())
             })
             .collect();
-        let mut response = Response { status, headers, body: Vec::new() };
+        let mut response = Response {
+            status,
+            headers,
+            body: Vec::new(),
+        };
         let length: usize = response
             .header("content-length")
             .and_then(|v| v.parse().ok())
@@ -128,7 +147,10 @@ impl Client {
         if !head_only {
             while self.pending.len() < length {
                 if self.fill()? == 0 {
-                    return Err(format!("EOF after {} of {length} body bytes", self.pending.len()));
+                    return Err(format!(
+                        "EOF after {} of {length} body bytes",
+                        self.pending.len()
+                    ));
                 }
             }
             response.body = self.pending.drain(..length).collect();
@@ -145,7 +167,10 @@ impl Client {
         let mut buf = [0u8; 1024];
         match self.stream.read(&mut buf) {
             Ok(0) => Ok(Ended::Eof),
-            Ok(n) => Err(format!("expected close, got {:?}", String::from_utf8_lossy(&buf[..n]))),
+            Ok(n) => Err(format!(
+                "expected close, got {:?}",
+                String::from_utf8_lossy(&buf[..n])
+            )),
             Err(e) if e.kind() == ErrorKind::ConnectionReset => Ok(Ended::Reset),
             Err(e) => Err(format!("expected close, got {e}")),
         }
@@ -159,9 +184,13 @@ impl Client {
 
     /// Reads what arrives within `wait`: for checking that nothing does.
     pub fn read_within(&mut self, wait: Duration) -> Result<Vec<u8>, String> {
-        self.stream.set_read_timeout(Some(wait)).map_err(|e| e.to_string())?;
+        self.stream
+            .set_read_timeout(Some(wait))
+            .map_err(|e| e.to_string())?;
         let result = self.fill();
-        self.stream.set_read_timeout(Some(READ_TIMEOUT)).map_err(|e| e.to_string())?;
+        self.stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .map_err(|e| e.to_string())?;
         match result {
             Ok(_) => Ok(std::mem::take(&mut self.pending)),
             Err(e) if e.contains("timed out") => Ok(std::mem::take(&mut self.pending)),

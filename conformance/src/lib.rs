@@ -35,8 +35,8 @@
 //!   `protocol` crate (the suite must not share the parser it tests).
 //! - `cases`: the cases, by theme.
 
-pub mod client;
 mod cases;
+pub mod client;
 pub mod server;
 
 use std::path::PathBuf;
@@ -112,7 +112,11 @@ impl Case {
         demonstrates: &'static str,
         run: impl Fn(&Target) -> Outcome + Send + Sync + 'static,
     ) -> Case {
-        Case { name: name.into(), demonstrates, run: Box::new(run) }
+        Case {
+            name: name.into(),
+            demonstrates,
+            run: Box::new(run),
+        }
     }
 }
 

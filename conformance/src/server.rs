@@ -66,7 +66,12 @@ impl Target {
             .strip_prefix("listening on ")
             .and_then(|addr| addr.parse().ok())
             .ok_or_else(|| format!("first stdout line is {line:?}, not `listening on ADDR`"))?;
-        Ok(Running { child, addr, stderr, _dir: dir })
+        Ok(Running {
+            child,
+            addr,
+            stderr,
+            _dir: dir,
+        })
     }
 
     /// Runs the binary with exactly `args` (no `--addr` added) to completion,
@@ -134,7 +139,10 @@ impl Running {
     /// and must not have printed a panic. Then it is killed.
     pub fn finish(mut self) -> Result<(), String> {
         if let Ok(Some(status)) = self.child.try_wait() {
-            return Err(format!("the server died during the case: {status}; stderr: {}", self.stderr()));
+            return Err(format!(
+                "the server died during the case: {status}; stderr: {}",
+                self.stderr()
+            ));
         }
         let stderr = self.stderr();
         if stderr.contains("panicked") {

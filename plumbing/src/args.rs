@@ -53,7 +53,14 @@ pub struct CommonArgs {
 pub fn parse<Args: clap::Parser>() -> Args {
     match Args::try_parse() {
         Ok(args) => args,
-        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            err.exit()
+        }
         Err(err) => {
             let rendered = err.to_string();
             let first_line = rendered.lines().next().unwrap_or("error: bad command line");

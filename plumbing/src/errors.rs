@@ -18,5 +18,8 @@ pub fn interrupted(err: &io::Error) -> bool {
 /// A blocking socket's `SO_RCVTIMEO` / `SO_SNDTIMEO` ran out. Linux reports it
 /// as EAGAIN, which std calls `WouldBlock`; other systems say `TimedOut`.
 pub fn timed_out(err: &io::Error) -> bool {
-    matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }

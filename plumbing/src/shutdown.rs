@@ -45,7 +45,10 @@ pub fn requested() -> bool {
 /// Registers `hook` to run (on the signal thread) when shutdown is requested:
 /// the place to wake a loop blocked in `epoll_wait`, `select`, a ring, ...
 pub fn on_request(hook: impl Fn() + Send + 'static) {
-    HOOKS.lock().unwrap_or_else(|poison| poison.into_inner()).push(Box::new(hook));
+    HOOKS
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .push(Box::new(hook));
 }
 
 /// Blocks SIGINT and SIGTERM in the calling thread (call it before starting
@@ -55,18 +58,27 @@ pub fn install() -> std::io::Result<()> {
     signals.add(Signal::SIGINT);
     signals.add(Signal::SIGTERM);
     signals.thread_block()?;
-    std::thread::Builder::new().name("signals".into()).spawn(move || {
-        let Ok(signal) = signals.wait() else { return };
-        crate::trace!("signal {signal:?}: stop accepting, {} s grace", GRACE.as_secs());
-        REQUESTED.store(true, Ordering::Relaxed);
-        for hook in HOOKS.lock().unwrap_or_else(|poison| poison.into_inner()).iter() {
-            hook();
-        }
-        std::thread::sleep(GRACE);
-        if trace::enabled() {
-            trace::line(format_args!("grace over: exit 0"));
-        }
-        std::process::exit(0);
-    })?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Ok(signal) = signals.wait() else { return };
+            crate::trace!(
+                "signal {signal:?}: stop accepting, {} s grace",
+                GRACE.as_secs()
+            );
+            REQUESTED.store(true, Ordering::Relaxed);
+            for hook in HOOKS
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .iter()
+            {
+                hook();
+            }
+            std::thread::sleep(GRACE);
+            if trace::enabled() {
+                trace::line(format_args!("grace over: exit 0"));
+            }
+            std::process::exit(0);
+        })?;
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Start-up, in a fixed order, and the exit code.
 
+use std::hint::black_box;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::hint::black_box;
 use std::time::Duration;
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
@@ -74,18 +74,29 @@ fn start(default_port: u16, args: &CommonArgs) -> Result<Server, Failure> {
     service.burn_cpu = burn_thread_cpu;
     shutdown::install().map_err(|e| Failure("signals", e))?;
 
-    let addr = args.addr.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)));
+    let addr = args
+        .addr
+        .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)));
     let listener = listen(addr, false).map_err(|e| Failure("cannot listen", e))?;
-    let addr = listener.local_addr().map_err(|e| Failure("cannot listen", e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Failure("cannot listen", e))?;
     // On shutdown, shut the listener down: a blocked accept() wakes with an
     // error and new connections are refused. The hook holds its own dup of
     // the socket, so it never acts on an fd number that was reused.
-    let for_shutdown = listener.try_clone().map_err(|e| Failure("cannot listen", e))?;
+    let for_shutdown = listener
+        .try_clone()
+        .map_err(|e| Failure("cannot listen", e))?;
     shutdown::on_request(move || {
         let _ = SockRef::from(&for_shutdown).shutdown(std::net::Shutdown::Read);
     });
     let max_conns = usize::try_from(args.max_conns).unwrap_or(usize::MAX);
-    Ok(Server { listener, service: Arc::new(service), max_conns, addr })
+    Ok(Server {
+        listener,
+        service: Arc::new(service),
+        max_conns,
+        addr,
+    })
 }
 
 /// Binds a blocking TCP listener with SO_REUSEADDR (restart without waiting

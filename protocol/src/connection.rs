@@ -31,6 +31,7 @@ use crate::response::{Body, Head, Produced};
 use crate::route::{Route, route};
 use crate::service::{Proto, Service};
 
+// ANCHOR: connection_struct
 /// The state of one client connection. See the module docs for how to drive it.
 #[derive(Debug)]
 pub struct Connection {
@@ -64,6 +65,7 @@ pub struct Connection {
     /// True when the model should close the socket.
     closed: bool,
 }
+// ANCHOR_END: connection_struct
 
 /// A `/delay/<ms>` response and when it may be sent.
 #[derive(Debug)]
@@ -86,7 +88,11 @@ struct Answer {
 
 impl Answer {
     fn of(request: &Request) -> Answer {
-        Answer { method: request.method, version: request.version, keep_alive: request.keep_alive }
+        Answer {
+            method: request.method,
+            version: request.version,
+            keep_alive: request.keep_alive,
+        }
     }
 }
 
@@ -171,6 +177,7 @@ impl Connection {
         self.advance(now);
     }
 
+    // ANCHOR: timers
     /// When the model must call [`Connection::fire`] next, if ever: the end of
     /// a `/delay`, the 408 deadline of a half-received head, or the idle timeout.
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -197,12 +204,19 @@ impl Connection {
             if now >= delayed.until {
                 let Delayed { ms, answer, .. } = self.delayed.take().expect("checked above");
                 self.last_active = now;
-                self.answer(answer, "text/plain", Body::text(format!("delayed {ms} ms\n")));
+                self.answer(
+                    answer,
+                    "text/plain",
+                    Body::text(format!("delayed {ms} ms\n")),
+                );
                 self.advance(now);
             }
             return; // while a response is owed, the connection is not idle
         }
-        if self.head_started.is_some_and(|started| now >= started + HEAD_TIMEOUT) {
+        if self
+            .head_started
+            .is_some_and(|started| now >= started + HEAD_TIMEOUT)
+        {
             self.reject(Rejection::RequestTimeout, None);
             self.advance(now);
         } else if now >= self.last_active + self.service.idle_timeout {
@@ -211,6 +225,8 @@ impl Connection {
             self.reading = false;
         }
     }
+
+    // ANCHOR_END: timers
 
     /// Whether the model should close the socket now: everything owed was
     /// written (or the connection timed out). Final.
@@ -285,7 +301,11 @@ impl Connection {
     /// Takes the next complete request head off `input`, if there is one.
     fn next_request(&mut self, now: Instant) -> Option<Result<Request, Rejection>> {
         // Empty lines between requests are skipped (RFC 9112 §2.2).
-        let blank = self.input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let blank = self
+            .input
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         if blank > 0 {
             self.input.drain(..blank);
             self.scanned = self.scanned.saturating_sub(blank);
@@ -319,7 +339,9 @@ impl Connection {
         let answer = Answer::of(request);
         match route(&request.target, &self.service.site) {
             Err(rejection) => self.reject(rejection, Some(answer)),
-            Ok(Route::File(file, content_type)) => self.answer(answer, content_type, Body::file(file)),
+            Ok(Route::File(file, content_type)) => {
+                self.answer(answer, content_type, Body::file(file))
+            }
             Ok(Route::Bytes(n)) => {
                 let body = Body::Pattern { next: 0, end: n };
                 self.answer(answer, "application/octet-stream", body);

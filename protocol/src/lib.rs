@@ -57,8 +57,8 @@
 pub mod connection;
 pub mod error;
 pub mod limits;
-mod response;
 pub mod request;
+mod response;
 pub mod route;
 pub mod service;
 pub mod site;

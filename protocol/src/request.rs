@@ -179,8 +179,14 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 
 fn trim(bytes: &[u8]) -> &[u8] {
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -193,7 +199,10 @@ mod tests {
     fn head_end_with_crlf_and_bare_lf() {
         assert_eq!(find_head_end(b"GET / HTTP/1.1\r\n\r\n", 0), Some(18));
         assert_eq!(find_head_end(b"GET / HTTP/1.1\n\n", 0), Some(16));
-        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nA: b\n\r\nxyz", 0), Some(23));
+        assert_eq!(
+            find_head_end(b"GET / HTTP/1.1\r\nA: b\n\r\nxyz", 0),
+            Some(23)
+        );
         assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nA: b\r\n", 0), None);
         assert_eq!(find_head_end(b"", 0), None);
     }
@@ -215,14 +224,25 @@ mod tests {
         let cases: &[(&[u8], bool)] = &[
             (b"GET / HTTP/1.1\r\n\r\n", true),
             (b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false),
-            (b"GET / HTTP/1.1\r\nConnection: Keep-Alive, Close\r\n\r\n", false),
+            (
+                b"GET / HTTP/1.1\r\nConnection: Keep-Alive, Close\r\n\r\n",
+                false,
+            ),
             (b"GET / HTTP/1.0\r\n\r\n", false),
             (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true),
-            (b"GET / HTTP/1.0\r\nconnection:   Keep-Alive  \r\n\r\n", true),
+            (
+                b"GET / HTTP/1.0\r\nconnection:   Keep-Alive  \r\n\r\n",
+                true,
+            ),
         ];
         for (head, keep_alive) in cases {
             let request = parse_head(head).unwrap();
-            assert_eq!(request.keep_alive, *keep_alive, "{}", String::from_utf8_lossy(head));
+            assert_eq!(
+                request.keep_alive,
+                *keep_alive,
+                "{}",
+                String::from_utf8_lossy(head)
+            );
         }
     }
 

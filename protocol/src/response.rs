@@ -5,8 +5,8 @@
 //! chunks of at most the free room in the connection's output buffer, so a
 //! slow reader costs at most [`crate::limits::MAX_UNSENT`] bytes of memory.
 
-use std::io::{self, Read};
 use std::io::Write as _;
+use std::io::{self, Read};
 
 use crate::request::Version;
 use crate::site::SiteFile;
@@ -148,7 +148,11 @@ mod tests {
             let mut out = Vec::new();
             while body.produce(&mut out, room) == Produced::More {}
             assert_eq!(out.len(), 1000);
-            assert!(out.iter().enumerate().all(|(i, &b)| b == b'a' + (i % 26) as u8));
+            assert!(
+                out.iter()
+                    .enumerate()
+                    .all(|(i, &b)| b == b'a' + (i % 26) as u8)
+            );
         }
     }
 

@@ -51,7 +51,11 @@ pub fn route(target: &str, site: &Site) -> Result<Route, Rejection> {
 }
 
 fn in_range(n: u64, max: u64) -> Result<u64, Rejection> {
-    if n <= max { Ok(n) } else { Err(Rejection::NotFound) }
+    if n <= max {
+        Ok(n)
+    } else {
+        Err(Rejection::NotFound)
+    }
 }
 
 /// Plain decimal digits only: no sign, no spaces; too large for u64 is `None`.

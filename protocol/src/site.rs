@@ -58,7 +58,10 @@ impl Site {
     pub fn directory(root: &Path) -> io::Result<Site> {
         let resolved = root.canonicalize()?;
         if !resolved.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "not a directory",
+            ));
         }
         Ok(Site::Directory(resolved))
     }
@@ -95,7 +98,9 @@ impl Site {
                 }
                 let file = File::open(&resolved).ok()?;
                 let metadata = file.metadata().ok()?;
-                metadata.is_file().then(|| SiteFile::Disk(file, metadata.len()))
+                metadata
+                    .is_file()
+                    .then(|| SiteFile::Disk(file, metadata.len()))
             }
         }
     }
@@ -126,7 +131,10 @@ mod tests {
     use super::*;
 
     fn segments(path: &str) -> Vec<Vec<u8>> {
-        path.split('/').skip(1).map(|s| s.as_bytes().to_vec()).collect()
+        path.split('/')
+            .skip(1)
+            .map(|s| s.as_bytes().to_vec())
+            .collect()
     }
 
     /// The embedded site has the files SPEC §3 names, with the right content.

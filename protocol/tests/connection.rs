@@ -44,7 +44,11 @@ fn every_split_point_gives_the_same_output() {
             assert_eq!(split, whole, "{message:?} split at {cut}");
         }
         let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
-        assert_eq!(drive(&service, &bytewise, false), whole, "{message:?} byte by byte");
+        assert_eq!(
+            drive(&service, &bytewise, false),
+            whole,
+            "{message:?} byte by byte"
+        );
     }
 }
 
@@ -74,11 +78,24 @@ fn head_has_headers_and_no_body() {
 #[test]
 fn teaching_routes() {
     let t = http("GET /bytes/28 HTTP/1.1\r\n\r\n");
-    assert!(t.text().ends_with("\r\n\r\nabcdefghijklmnopqrstuvwxyzab"), "{}", t.text());
+    assert!(
+        t.text().ends_with("\r\n\r\nabcdefghijklmnopqrstuvwxyzab"),
+        "{}",
+        t.text()
+    );
     let t = http("GET /delay/7 HTTP/1.1\r\n\r\n");
-    assert!(t.text().ends_with("Content-Length: 13\r\n\r\ndelayed 7 ms\n"), "{}", t.text());
+    assert!(
+        t.text()
+            .ends_with("Content-Length: 13\r\n\r\ndelayed 7 ms\n"),
+        "{}",
+        t.text()
+    );
     let t = http("GET /cpu/3 HTTP/1.1\r\n\r\n");
-    assert!(t.text().ends_with("Content-Length: 9\r\n\r\ncpu 3 us\n"), "{}", t.text());
+    assert!(
+        t.text().ends_with("Content-Length: 9\r\n\r\ncpu 3 us\n"),
+        "{}",
+        t.text()
+    );
 }
 
 /// Keep-alive rules: 1.0 closes unless asked, and then says keep-alive;
@@ -107,7 +124,14 @@ fn hundred_pipelined_requests_in_order() {
     let lengths: Vec<usize> = t
         .text()
         .match_indices("Content-Length: ")
-        .map(|(i, _)| t.text()[i + 16..].split('\r').next().unwrap().parse().unwrap())
+        .map(|(i, _)| {
+            t.text()[i + 16..]
+                .split('\r')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
         .collect();
     assert_eq!(lengths, (0..100).collect::<Vec<_>>());
 }
@@ -140,16 +164,32 @@ fn bad_input_rows() {
     let big_head = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD));
     let rows: &[(&str, &str, u16)] = &[
         ("malformed request line", "GET /\r\n\r\n", 400),
-        ("malformed header", "GET / HTTP/1.1\r\nno colon\r\n\r\n", 400),
+        (
+            "malformed header",
+            "GET / HTTP/1.1\r\nno colon\r\n\r\n",
+            400,
+        ),
         ("bad percent-encoding", "GET /%zz HTTP/1.1\r\n\r\n", 400),
         ("other method", "PUT / HTTP/1.1\r\n\r\n", 405),
-        ("Content-Length body", "GET / HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", 413),
-        ("Transfer-Encoding", "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 413),
+        (
+            "Content-Length body",
+            "GET / HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+            413,
+        ),
+        (
+            "Transfer-Encoding",
+            "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            413,
+        ),
         ("head over 8 KiB", &big_head, 431),
         ("HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", 505),
         ("HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
         ("traversal", "GET /../numbers.txt HTTP/1.1\r\n\r\n", 404),
-        ("encoded traversal", "GET /%2e%2e/numbers.txt HTTP/1.1\r\n\r\n", 404),
+        (
+            "encoded traversal",
+            "GET /%2e%2e/numbers.txt HTTP/1.1\r\n\r\n",
+            404,
+        ),
         ("encoded slash", "GET /a%2fb HTTP/1.1\r\n\r\n", 404),
         ("missing file", "GET /nope.txt HTTP/1.1\r\n\r\n", 404),
         ("out of range", "GET /delay/60001 HTTP/1.1\r\n\r\n", 404),
@@ -160,7 +200,10 @@ fn bad_input_rows() {
         let text = t.text();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.contains("Connection: close"), "{row}");
-        assert!(body.starts_with(&status.to_string()) && body.ends_with('\n'), "{row}: {body:?}");
+        assert!(
+            body.starts_with(&status.to_string()) && body.ends_with('\n'),
+            "{row}: {body:?}"
+        );
         assert_eq!(body.lines().count(), 1, "{row}: one line");
         assert!(t.closed, "{row}: connection closes");
     }
@@ -244,7 +287,11 @@ fn echo_half_close() {
 /// HTTP EOF: complete requests before it are still answered; a partial one is dropped.
 #[test]
 fn http_eof_answers_what_was_asked() {
-    let t = drive(&service(Proto::Http), &[b"GET / HTTP/1.1\r\n\r\nGET /num"], true);
+    let t = drive(
+        &service(Proto::Http),
+        &[b"GET / HTTP/1.1\r\n\r\nGET /num"],
+        true,
+    );
     assert_eq!(statuses(&t.output), vec![200]);
     assert!(t.closed);
 }
@@ -279,13 +326,21 @@ fn directory_site() {
     std::fs::write(dir.path().join("a.txt"), "from disk\n").unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     std::fs::write(dir.path().join("sub/index.html"), "<p>sub</p>").unwrap();
-    let mut service = protocol::Service::new(Proto::Http, protocol::Site::directory(dir.path()).unwrap());
+    let mut service =
+        protocol::Service::new(Proto::Http, protocol::Site::directory(dir.path()).unwrap());
     service.idle_timeout = Duration::from_secs(1000);
     let service = std::sync::Arc::new(service);
     let t = drive(&service, &[b"GET /a.txt HTTP/1.1\r\n\r\n"], false);
-    assert!(t.text().ends_with("Content-Type: text/plain\r\nContent-Length: 10\r\n\r\nfrom disk\n"));
+    assert!(
+        t.text()
+            .ends_with("Content-Type: text/plain\r\nContent-Length: 10\r\n\r\nfrom disk\n")
+    );
     let t = drive(&service, &[b"GET /sub/ HTTP/1.1\r\n\r\n"], false);
     assert!(t.text().contains("text/html") && t.text().ends_with("<p>sub</p>"));
     let t = drive(&service, &[b"GET /numbers.txt HTTP/1.1\r\n\r\n"], false);
-    assert_eq!(statuses(&t.output), vec![404], "the embedded site is not served with --root");
+    assert_eq!(
+        statuses(&t.output),
+        vec![404],
+        "the embedded site is not served with --root"
+    );
 }

@@ -15,10 +15,26 @@ struct Row {
 }
 
 const ROWS: &[Row] = &[
-    Row { name: "bad_request_line_400", request: || b"GET /\r\n\r\n".to_vec(), status: 400 },
-    Row { name: "bad_header_400", request: || b"GET / HTTP/1.1\r\nno colon\r\n\r\n".to_vec(), status: 400 },
-    Row { name: "bare_lf_tolerated_404", request: || b"GET /nope HTTP/1.1\n\n".to_vec(), status: 404 },
-    Row { name: "method_405", request: || b"DELETE / HTTP/1.1\r\n\r\n".to_vec(), status: 405 },
+    Row {
+        name: "bad_request_line_400",
+        request: || b"GET /\r\n\r\n".to_vec(),
+        status: 400,
+    },
+    Row {
+        name: "bad_header_400",
+        request: || b"GET / HTTP/1.1\r\nno colon\r\n\r\n".to_vec(),
+        status: 400,
+    },
+    Row {
+        name: "bare_lf_tolerated_404",
+        request: || b"GET /nope HTTP/1.1\n\n".to_vec(),
+        status: 404,
+    },
+    Row {
+        name: "method_405",
+        request: || b"DELETE / HTTP/1.1\r\n\r\n".to_vec(),
+        status: 405,
+    },
     Row {
         name: "content_length_413",
         request: || b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".to_vec(),
@@ -34,10 +50,26 @@ const ROWS: &[Row] = &[
         request: || format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(9000)).into_bytes(),
         status: 431,
     },
-    Row { name: "version_505", request: || b"GET / HTTP/1.2\r\n\r\n".to_vec(), status: 505 },
-    Row { name: "http2_preface_505", request: || b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(), status: 505 },
-    Row { name: "missing_file_404", request: || b"GET /no-such-file.txt HTTP/1.1\r\n\r\n".to_vec(), status: 404 },
-    Row { name: "out_of_range_404", request: || b"GET /bytes/16777217 HTTP/1.1\r\n\r\n".to_vec(), status: 404 },
+    Row {
+        name: "version_505",
+        request: || b"GET / HTTP/1.2\r\n\r\n".to_vec(),
+        status: 505,
+    },
+    Row {
+        name: "http2_preface_505",
+        request: || b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
+        status: 505,
+    },
+    Row {
+        name: "missing_file_404",
+        request: || b"GET /no-such-file.txt HTTP/1.1\r\n\r\n".to_vec(),
+        status: 404,
+    },
+    Row {
+        name: "out_of_range_404",
+        request: || b"GET /bytes/16777217 HTTP/1.1\r\n\r\n".to_vec(),
+        status: 404,
+    },
 ];
 
 /// Paths that try to leave the root; each must get 404 (or 400 for a broken
@@ -88,10 +120,14 @@ fn bad_input(target: &Target, row: &Row) -> Outcome {
     let mut client = Client::connect(server.addr)?;
     client.send((row.request)())?;
     let response = client.response()?;
-    check(response.status == row.status, || format!("status {} not {}", response.status, row.status))?;
+    check(response.status == row.status, || {
+        format!("status {} not {}", response.status, row.status)
+    })?;
     expect_closing(&response)?;
     if row.status == 405 {
-        check(response.header("allow") == Some("GET, HEAD"), || format!("{:?}", response.headers))?;
+        check(response.header("allow") == Some("GET, HEAD"), || {
+            format!("{:?}", response.headers)
+        })?;
     }
     client.expect_closed()?;
     fresh_connection_works(&server)?;
@@ -100,16 +136,23 @@ fn bad_input(target: &Target, row: &Row) -> Outcome {
 
 /// A rejection says `Connection: close` and has a one-line body starting with its code.
 fn expect_closing(response: &crate::client::Response) -> Outcome {
-    check(response.header("connection") == Some("close"), || format!("{:?}", response.headers))?;
+    check(response.header("connection") == Some("close"), || {
+        format!("{:?}", response.headers)
+    })?;
     let text = response.text();
-    check(text.starts_with(&response.status.to_string()) && text.ends_with('\n') && text.lines().count() == 1, || {
-        format!("body is not one line starting with the status: {text:?}")
-    })
+    check(
+        text.starts_with(&response.status.to_string())
+            && text.ends_with('\n')
+            && text.lines().count() == 1,
+        || format!("body is not one line starting with the status: {text:?}"),
+    )
 }
 
 fn fresh_connection_works(server: &crate::server::Running) -> Outcome {
     let response = Client::connect(server.addr)?.get("/numbers.txt")?;
-    check(response.status == 200, || format!("a fresh connection got {}", response.status))
+    check(response.status == 200, || {
+        format!("a fresh connection got {}", response.status)
+    })
 }
 
 fn slowloris_408(target: &Target) -> Outcome {
@@ -127,12 +170,18 @@ fn slowloris_408(target: &Target) -> Outcome {
             let text = String::from_utf8_lossy(&early);
             check(text.starts_with("HTTP/1.1 408"), || format!("got {text:?}"))?;
             let elapsed = start.elapsed();
-            check(elapsed >= Duration::from_secs(10), || format!("408 after only {elapsed:?}"))?;
-            check(elapsed < Duration::from_secs(13), || format!("408 only after {elapsed:?}"))?;
+            check(elapsed >= Duration::from_secs(10), || {
+                format!("408 after only {elapsed:?}")
+            })?;
+            check(elapsed < Duration::from_secs(13), || {
+                format!("408 only after {elapsed:?}")
+            })?;
             fresh_connection_works(&server)?;
             return server.finish();
         }
-        check(start.elapsed() < Duration::from_secs(13), || "no 408 within 13 s".into())?;
+        check(start.elapsed() < Duration::from_secs(13), || {
+            "no 408 within 13 s".into()
+        })?;
     }
     Err("no 408 before the slow head ran out".into())
 }
@@ -145,12 +194,20 @@ fn traversal(target: &Target) -> Outcome {
         let mut client = Client::connect(server.addr)?;
         client.send(format!("GET {path} HTTP/1.1\r\n\r\n"))?;
         let response = client.response()?;
-        check(matches!(response.status, 400 | 404), || format!("{path}: status {}", response.status))?;
-        check(!response.text().contains(SECRET), || format!("{path}: leaked the secret"))?;
+        check(matches!(response.status, 400 | 404), || {
+            format!("{path}: status {}", response.status)
+        })?;
+        check(!response.text().contains(SECRET), || {
+            format!("{path}: leaked the secret")
+        })?;
         let rest = client.read_to_end().unwrap_or_default();
-        check(!String::from_utf8_lossy(&rest).contains(SECRET), || format!("{path}: leaked"))?;
+        check(!String::from_utf8_lossy(&rest).contains(SECRET), || {
+            format!("{path}: leaked")
+        })?;
     }
     let response = Client::connect(server.addr)?.get("/a.txt")?;
-    check(response.status == 200, || "the root itself is still served".into())?;
+    check(response.status == 200, || {
+        "the root itself is still served".into()
+    })?;
     server.finish()
 }

@@ -45,15 +45,21 @@ fn fifty_concurrent_clients(target: &Target) -> Outcome {
         .map(|i| {
             std::thread::spawn(move || -> Outcome {
                 let mut client = Client::connect(addr)?;
-                client.send(format!("GET /bytes/{i} HTTP/1.1\r\nConnection: close\r\n\r\n"))?;
+                client.send(format!(
+                    "GET /bytes/{i} HTTP/1.1\r\nConnection: close\r\n\r\n"
+                ))?;
                 let response = client.response()?;
-                check(response.body.len() == i, || format!("client {i}: {} bytes", response.body.len()))?;
+                check(response.body.len() == i, || {
+                    format!("client {i}: {} bytes", response.body.len())
+                })?;
                 client.expect_closed().map(|_| ())
             })
         })
         .collect();
     for client in clients {
-        client.join().map_err(|_| "client thread panicked".to_string())??;
+        client
+            .join()
+            .map_err(|_| "client thread panicked".to_string())??;
     }
     server.finish()
 }
@@ -64,13 +70,17 @@ fn keepalive_clients(target: &Target) -> Outcome {
         Concurrency::Concurrent => {
             // All 50 connected and idle at once, then each asks again: a
             // server that could not hold them all would stall here.
-            let mut clients = (0..50).map(|_| Client::connect(server.addr)).collect::<Result<Vec<_>, _>>()?;
+            let mut clients = (0..50)
+                .map(|_| Client::connect(server.addr))
+                .collect::<Result<Vec<_>, _>>()?;
             for client in &mut clients {
                 client.get("/numbers.txt")?;
             }
             for client in &mut clients {
                 let response = client.get("/bytes/10")?;
-                check(response.body.len() == 10, || "second request on a held connection".into())?;
+                check(response.body.len() == 10, || {
+                    "second request on a held connection".into()
+                })?;
             }
         }
         Concurrency::OneAtATime => {
@@ -79,10 +89,14 @@ fn keepalive_clients(target: &Target) -> Outcome {
             let mut second = Client::connect(server.addr)?;
             second.send("GET /numbers.txt HTTP/1.1\r\n\r\n")?;
             let early = second.read_within(Duration::from_millis(500))?;
-            check(early.is_empty(), || "the second client was served while the first held the server".into())?;
+            check(early.is_empty(), || {
+                "the second client was served while the first held the server".into()
+            })?;
             drop(first); // the first client leaves: now the second is served
             let response = second.response()?;
-            check(response.status == 200, || format!("status {}", response.status))?;
+            check(response.status == 200, || {
+                format!("status {}", response.status)
+            })?;
         }
     }
     server.finish()
@@ -103,16 +117,18 @@ fn delays_overlap(target: &Target) -> Outcome {
         })
         .collect();
     for client in clients {
-        client.join().map_err(|_| "client thread panicked".to_string())??;
+        client
+            .join()
+            .map_err(|_| "client thread panicked".to_string())??;
     }
     let elapsed = start.elapsed();
     match target.concurrency {
-        Concurrency::Concurrent => {
-            check(elapsed < Duration::from_millis(900), || format!("took {elapsed:?}: the delays did not overlap"))?
-        }
-        Concurrency::OneAtATime => {
-            check(elapsed >= Duration::from_millis(1000), || format!("took {elapsed:?}: one at a time adds up"))?
-        }
+        Concurrency::Concurrent => check(elapsed < Duration::from_millis(900), || {
+            format!("took {elapsed:?}: the delays did not overlap")
+        })?,
+        Concurrency::OneAtATime => check(elapsed >= Duration::from_millis(1000), || {
+            format!("took {elapsed:?}: one at a time adds up")
+        })?,
     }
     server.finish()
 }
@@ -124,10 +140,14 @@ fn reset_mid_response(target: &Target) -> Outcome {
     let start = client.read_within(Duration::from_secs(5))?;
     check(!start.is_empty(), || "no response started".into())?;
     // SO_LINGER 0: close sends RST instead of FIN.
-    socket2::SockRef::from(client.stream()).set_linger(Some(Duration::ZERO)).map_err(|e| e.to_string())?;
+    socket2::SockRef::from(client.stream())
+        .set_linger(Some(Duration::ZERO))
+        .map_err(|e| e.to_string())?;
     drop(client);
     let response = Client::connect(server.addr)?.get("/numbers.txt")?;
-    check(response.status == 200, || format!("after a reset, status {}", response.status))?;
+    check(response.status == 200, || {
+        format!("after a reset, status {}", response.status)
+    })?;
     server.finish()
 }
 
@@ -138,7 +158,11 @@ fn idle_timeout(target: &Target) -> Outcome {
     let start = Instant::now();
     client.expect_closed()?;
     let elapsed = start.elapsed();
-    check(elapsed >= Duration::from_millis(900), || format!("closed after only {elapsed:?}"))?;
-    check(elapsed < Duration::from_millis(3000), || format!("closed only after {elapsed:?}"))?;
+    check(elapsed >= Duration::from_millis(900), || {
+        format!("closed after only {elapsed:?}")
+    })?;
+    check(elapsed < Duration::from_millis(3000), || {
+        format!("closed only after {elapsed:?}")
+    })?;
     server.finish()
 }

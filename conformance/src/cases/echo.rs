@@ -37,22 +37,30 @@ fn echo_8mib(target: &Target) -> Outcome {
         while sent < TOTAL {
             let n = rng.range(1, 65_536).min(TOTAL - sent);
             let chunk: Vec<u8> = (sent..sent + n).map(byte_at).collect();
-            writer.write_all(&chunk).map_err(|e| format!("write at {sent}: {e}"))?;
+            writer
+                .write_all(&chunk)
+                .map_err(|e| format!("write at {sent}: {e}"))?;
             sent += n;
         }
         Ok(())
     });
     let mut reader = client.stream().try_clone().map_err(|e| e.to_string())?;
-    reader.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    reader
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
     let mut received = 0;
     let mut buf = vec![0u8; 100_000];
     let mut rng = Rng::new(0xbeef);
     while received < TOTAL {
         let want = rng.range(1, buf.len());
-        let n = reader.read(&mut buf[..want]).map_err(|e| format!("read at {received}: {e}"))?;
+        let n = reader
+            .read(&mut buf[..want])
+            .map_err(|e| format!("read at {received}: {e}"))?;
         check(n > 0, || format!("EOF after {received} bytes"))?;
         let wrong = (0..n).find(|&k| buf[k] != byte_at(received + k));
-        check(wrong.is_none(), || format!("wrong byte at offset {}", received + wrong.unwrap_or(0)))?;
+        check(wrong.is_none(), || {
+            format!("wrong byte at offset {}", received + wrong.unwrap_or(0))
+        })?;
         received += n;
     }
     sender.join().map_err(|_| "sender panicked".to_string())??;
@@ -66,6 +74,12 @@ fn echo_half_close(target: &Target) -> Outcome {
     client.send(&message)?;
     client.shutdown_write()?;
     let back = client.read_to_end()?;
-    check(back == message, || format!("got {} of {} bytes back, or different ones", back.len(), message.len()))?;
+    check(back == message, || {
+        format!(
+            "got {} of {} bytes back, or different ones",
+            back.len(),
+            message.len()
+        )
+    })?;
     server.finish()
 }

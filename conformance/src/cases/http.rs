@@ -10,36 +10,95 @@ const NUMBERS: &str = "zero\none\ntwo\nthree\nfour\nfive\n";
 
 pub fn cases() -> Vec<Case> {
     vec![
-        Case::new("get_index", "GET / serves the default site's index.html as text/html.", get_index),
-        Case::new("get_numbers", "GET /numbers.txt serves the six lines with type and length.", get_numbers),
-        Case::new("root_site", "--root serves a directory, with Content-Type by extension.", root_site),
-        Case::new("route_delay", "/delay/<ms> answers its body, never before ms have passed.", route_delay),
-        Case::new("route_bytes", "/bytes/<n> sends n bytes of the a..z pattern, 0 and 1 MiB included.", route_bytes),
-        Case::new("route_cpu", "/cpu/<us> answers `cpu <us> us` after doing the work.", route_cpu),
-        Case::new("head_requests", "HEAD gets GET's status and headers and no body, on every route.", head_requests),
-        Case::new("keepalive_http11", "HTTP/1.1 keeps the connection until `Connection: close`.", keepalive_http11),
-        Case::new("keepalive_http10", "HTTP/1.0 closes unless asked to keep alive, and then says so.", keepalive_http10),
-        Case::new("pipelined_100", "100 requests in one write get 100 answers, in order.", pipelined_100),
-        Case::new("one_byte_at_a_time", "A request trickled one byte per write gets the same answer.", one_byte_at_a_time),
+        Case::new(
+            "get_index",
+            "GET / serves the default site's index.html as text/html.",
+            get_index,
+        ),
+        Case::new(
+            "get_numbers",
+            "GET /numbers.txt serves the six lines with type and length.",
+            get_numbers,
+        ),
+        Case::new(
+            "root_site",
+            "--root serves a directory, with Content-Type by extension.",
+            root_site,
+        ),
+        Case::new(
+            "route_delay",
+            "/delay/<ms> answers its body, never before ms have passed.",
+            route_delay,
+        ),
+        Case::new(
+            "route_bytes",
+            "/bytes/<n> sends n bytes of the a..z pattern, 0 and 1 MiB included.",
+            route_bytes,
+        ),
+        Case::new(
+            "route_cpu",
+            "/cpu/<us> answers `cpu <us> us` after doing the work.",
+            route_cpu,
+        ),
+        Case::new(
+            "head_requests",
+            "HEAD gets GET's status and headers and no body, on every route.",
+            head_requests,
+        ),
+        Case::new(
+            "keepalive_http11",
+            "HTTP/1.1 keeps the connection until `Connection: close`.",
+            keepalive_http11,
+        ),
+        Case::new(
+            "keepalive_http10",
+            "HTTP/1.0 closes unless asked to keep alive, and then says so.",
+            keepalive_http10,
+        ),
+        Case::new(
+            "pipelined_100",
+            "100 requests in one write get 100 answers, in order.",
+            pipelined_100,
+        ),
+        Case::new(
+            "one_byte_at_a_time",
+            "A request trickled one byte per write gets the same answer.",
+            one_byte_at_a_time,
+        ),
     ]
 }
 
 fn get_index(target: &Target) -> Outcome {
     let server = target.start(&[])?;
     let response = Client::connect(server.addr)?.get("/")?;
-    check(response.status == 200, || format!("status {}", response.status))?;
-    check(response.header("content-type") == Some("text/html"), || format!("{:?}", response.headers))?;
-    check(response.text().contains("<html"), || "index.html is not HTML".into())?;
+    check(response.status == 200, || {
+        format!("status {}", response.status)
+    })?;
+    check(response.header("content-type") == Some("text/html"), || {
+        format!("{:?}", response.headers)
+    })?;
+    check(response.text().contains("<html"), || {
+        "index.html is not HTML".into()
+    })?;
     server.finish()
 }
 
 fn get_numbers(target: &Target) -> Outcome {
     let server = target.start(&[])?;
     let response = Client::connect(server.addr)?.get("/numbers.txt")?;
-    check(response.status == 200, || format!("status {}", response.status))?;
-    check(response.header("content-type") == Some("text/plain"), || format!("{:?}", response.headers))?;
-    check(response.header("content-length") == Some("29"), || format!("{:?}", response.headers))?;
-    check(response.text() == NUMBERS, || format!("body {:?}", response.text()))?;
+    check(response.status == 200, || {
+        format!("status {}", response.status)
+    })?;
+    check(
+        response.header("content-type") == Some("text/plain"),
+        || format!("{:?}", response.headers),
+    )?;
+    check(response.header("content-length") == Some("29"), || {
+        format!("{:?}", response.headers)
+    })?;
+    check(response.text() == NUMBERS, || {
+        format!("body {:?}", response.text())
+    })?;
     server.finish()
 }
 
@@ -48,7 +107,9 @@ fn get_numbers(target: &Target) -> Outcome {
 pub fn make_site() -> Result<tempfile::TempDir, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let root = dir.path().join("root");
-    let write = |path: std::path::PathBuf, text: &str| std::fs::write(path, text).map_err(|e| e.to_string());
+    let write = |path: std::path::PathBuf, text: &str| {
+        std::fs::write(path, text).map_err(|e| e.to_string())
+    };
     std::fs::create_dir_all(root.join("sub")).map_err(|e| e.to_string())?;
     write(root.join("index.html"), "<html>private index</html>")?;
     write(root.join("a.txt"), "text file\n")?;
@@ -82,11 +143,16 @@ fn root_site(target: &Target) -> Outcome {
         ("/inside.txt", "text/plain", "text file\n"),
     ] {
         let response = client.get(path)?;
-        check(response.status == 200, || format!("{path}: status {}", response.status))?;
-        check(response.header("content-type") == Some(content_type), || {
-            format!("{path}: {:?}", response.header("content-type"))
+        check(response.status == 200, || {
+            format!("{path}: status {}", response.status)
         })?;
-        check(response.text() == body, || format!("{path}: body {:?}", response.text()))?;
+        check(
+            response.header("content-type") == Some(content_type),
+            || format!("{path}: {:?}", response.header("content-type")),
+        )?;
+        check(response.text() == body, || {
+            format!("{path}: body {:?}", response.text())
+        })?;
     }
     server.finish()
 }
@@ -97,10 +163,16 @@ fn route_delay(target: &Target) -> Outcome {
     let start = Instant::now();
     let response = client.get("/delay/300")?;
     let elapsed = start.elapsed();
-    check(response.text() == "delayed 300 ms\n", || format!("body {:?}", response.text()))?;
-    check(elapsed >= Duration::from_millis(300), || format!("answered early, after {elapsed:?}"))?;
+    check(response.text() == "delayed 300 ms\n", || {
+        format!("body {:?}", response.text())
+    })?;
+    check(elapsed >= Duration::from_millis(300), || {
+        format!("answered early, after {elapsed:?}")
+    })?;
     let response = client.get("/delay/0")?;
-    check(response.text() == "delayed 0 ms\n", || format!("body {:?}", response.text()))?;
+    check(response.text() == "delayed 0 ms\n", || {
+        format!("body {:?}", response.text())
+    })?;
     server.finish()
 }
 
@@ -109,12 +181,21 @@ fn route_bytes(target: &Target) -> Outcome {
     let mut client = Client::connect(server.addr)?;
     for n in [0usize, 1, 26, 27, 1 << 20] {
         let response = client.get(&format!("/bytes/{n}"))?;
-        check(response.header("content-type") == Some("application/octet-stream"), || {
-            format!("{:?}", response.headers)
+        check(
+            response.header("content-type") == Some("application/octet-stream"),
+            || format!("{:?}", response.headers),
+        )?;
+        check(response.body.len() == n, || {
+            format!("/bytes/{n}: {} bytes", response.body.len())
         })?;
-        check(response.body.len() == n, || format!("/bytes/{n}: {} bytes", response.body.len()))?;
-        let wrong = response.body.iter().enumerate().position(|(i, &b)| b != b'a' + (i % 26) as u8);
-        check(wrong.is_none(), || format!("/bytes/{n}: wrong byte at {wrong:?}"))?;
+        let wrong = response
+            .body
+            .iter()
+            .enumerate()
+            .position(|(i, &b)| b != b'a' + (i % 26) as u8);
+        check(wrong.is_none(), || {
+            format!("/bytes/{n}: wrong byte at {wrong:?}")
+        })?;
     }
     server.finish()
 }
@@ -124,10 +205,14 @@ fn route_cpu(target: &Target) -> Outcome {
     let mut client = Client::connect(server.addr)?;
     let start = Instant::now();
     let response = client.get("/cpu/20000")?;
-    check(response.text() == "cpu 20000 us\n", || format!("body {:?}", response.text()))?;
+    check(response.text() == "cpu 20000 us\n", || {
+        format!("body {:?}", response.text())
+    })?;
     // CPU time never runs faster than the wall clock.
     let elapsed = start.elapsed();
-    check(elapsed >= Duration::from_millis(20), || format!("20 ms of CPU took {elapsed:?}"))?;
+    check(elapsed >= Duration::from_millis(20), || {
+        format!("20 ms of CPU took {elapsed:?}")
+    })?;
     server.finish()
 }
 
@@ -138,12 +223,18 @@ fn head_requests(target: &Target) -> Outcome {
         let get = client.get(path)?;
         client.send(format!("HEAD {path} HTTP/1.1\r\n\r\n"))?;
         let head = client.head_response()?;
-        check(head.status == get.status, || format!("{path}: {} vs {}", head.status, get.status))?;
-        check(head.headers == get.headers, || format!("{path}: {:?} vs {:?}", head.headers, get.headers))?;
+        check(head.status == get.status, || {
+            format!("{path}: {} vs {}", head.status, get.status)
+        })?;
+        check(head.headers == get.headers, || {
+            format!("{path}: {:?} vs {:?}", head.headers, get.headers)
+        })?;
     }
     // Had any HEAD sent a body, this response would start with its bytes.
     let after = client.get("/numbers.txt")?;
-    check(after.text() == NUMBERS, || "a HEAD response carried a body".into())?;
+    check(after.text() == NUMBERS, || {
+        "a HEAD response carried a body".into()
+    })?;
     server.finish()
 }
 
@@ -152,11 +243,15 @@ fn keepalive_http11(target: &Target) -> Outcome {
     let mut client = Client::connect(server.addr)?;
     for _ in 0..3 {
         let response = client.get("/numbers.txt")?;
-        check(response.header("connection").is_none(), || format!("{:?}", response.headers))?;
+        check(response.header("connection").is_none(), || {
+            format!("{:?}", response.headers)
+        })?;
     }
     client.send("GET /numbers.txt HTTP/1.1\r\nConnection: close\r\n\r\n")?;
     let response = client.response()?;
-    check(response.header("connection") == Some("close"), || format!("{:?}", response.headers))?;
+    check(response.header("connection") == Some("close"), || {
+        format!("{:?}", response.headers)
+    })?;
     client.expect_closed()?;
     server.finish()
 }
@@ -167,11 +262,15 @@ fn keepalive_http10(target: &Target) -> Outcome {
     for _ in 0..2 {
         client.send("GET /numbers.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")?;
         let response = client.response()?;
-        check(response.header("connection") == Some("keep-alive"), || format!("{:?}", response.headers))?;
+        check(response.header("connection") == Some("keep-alive"), || {
+            format!("{:?}", response.headers)
+        })?;
     }
     client.send("GET /numbers.txt HTTP/1.0\r\n\r\n")?;
     let response = client.response()?;
-    check(response.header("connection") == Some("close"), || format!("{:?}", response.headers))?;
+    check(response.header("connection") == Some("close"), || {
+        format!("{:?}", response.headers)
+    })?;
     check(response.text() == NUMBERS, || response.text())?;
     client.expect_closed()?;
     server.finish()
@@ -180,11 +279,15 @@ fn keepalive_http10(target: &Target) -> Outcome {
 fn pipelined_100(target: &Target) -> Outcome {
     let server = target.start(&[])?;
     let mut client = Client::connect(server.addr)?;
-    let batch: String = (0..100).map(|i| format!("GET /bytes/{i} HTTP/1.1\r\n\r\n")).collect();
+    let batch: String = (0..100)
+        .map(|i| format!("GET /bytes/{i} HTTP/1.1\r\n\r\n"))
+        .collect();
     client.send(batch)?;
     for i in 0..100 {
         let response = client.response()?;
-        check(response.body.len() == i, || format!("response {i} has {} bytes", response.body.len()))?;
+        check(response.body.len() == i, || {
+            format!("response {i} has {} bytes", response.body.len())
+        })?;
     }
     server.finish()
 }

@@ -10,54 +10,102 @@ use crate::{Case, Outcome, Target};
 
 pub fn cases() -> Vec<Case> {
     vec![
-        Case::new("bad_flag_exit_2", "An unknown flag or a bad value: one line naming it, usage, exit 2.", bad_flag),
-        Case::new("port_in_use_exit_1", "An address in use: one clear line, no panic, exit 1.", port_in_use),
-        Case::new("missing_root_exit_1", "A --root that does not exist: one clear line, exit 1.", missing_root),
-        Case::new("sigterm_exit_0", "SIGTERM with an idle client: exit 0 within 3 s.", |t: &Target| {
-            stop_by_signal(t, Signal::SIGTERM)
-        }),
-        Case::new("sigint_exit_0", "SIGINT with an idle client: exit 0 within 3 s.", |t: &Target| {
-            stop_by_signal(t, Signal::SIGINT)
-        }),
-        Case::new("sigterm_in_flight", "A response in flight at SIGTERM still completes; then exit 0.", sigterm_in_flight),
-        Case::new("trace_lines", "--trace writes the accept and the reads of a request to stderr.", trace_lines),
+        Case::new(
+            "bad_flag_exit_2",
+            "An unknown flag or a bad value: one line naming it, usage, exit 2.",
+            bad_flag,
+        ),
+        Case::new(
+            "port_in_use_exit_1",
+            "An address in use: one clear line, no panic, exit 1.",
+            port_in_use,
+        ),
+        Case::new(
+            "missing_root_exit_1",
+            "A --root that does not exist: one clear line, exit 1.",
+            missing_root,
+        ),
+        Case::new(
+            "sigterm_exit_0",
+            "SIGTERM with an idle client: exit 0 within 3 s.",
+            |t: &Target| stop_by_signal(t, Signal::SIGTERM),
+        ),
+        Case::new(
+            "sigint_exit_0",
+            "SIGINT with an idle client: exit 0 within 3 s.",
+            |t: &Target| stop_by_signal(t, Signal::SIGINT),
+        ),
+        Case::new(
+            "sigterm_in_flight",
+            "A response in flight at SIGTERM still completes; then exit 0.",
+            sigterm_in_flight,
+        ),
+        Case::new(
+            "trace_lines",
+            "--trace writes the accept and the reads of a request to stderr.",
+            trace_lines,
+        ),
         Case::new("help", "--help names the model and exits 0.", help),
     ]
 }
 
 fn bad_flag(target: &Target) -> Outcome {
-    for args in [&["--no-such-flag"][..], &["--idle-timeout", "soon"], &["--proto", "ftp"], &["--addr", "nowhere"]] {
+    for args in [
+        &["--no-such-flag"][..],
+        &["--idle-timeout", "soon"],
+        &["--proto", "ftp"],
+        &["--addr", "nowhere"],
+    ] {
         let exited = target.run_to_exit(args, Duration::from_secs(5))?;
-        check(exited.status.code() == Some(2), || format!("{args:?}: {:?}", exited.status))?;
+        check(exited.status.code() == Some(2), || {
+            format!("{args:?}: {:?}", exited.status)
+        })?;
         let first = exited.stderr.lines().next().unwrap_or_default();
-        check(first.contains(args[0]), || format!("{args:?}: first line {first:?} does not name the flag"))?;
-        check(exited.stderr.contains("Usage"), || format!("{args:?}: no usage in {:?}", exited.stderr))?;
+        check(first.contains(args[0]), || {
+            format!("{args:?}: first line {first:?} does not name the flag")
+        })?;
+        check(exited.stderr.contains("Usage"), || {
+            format!("{args:?}: no usage in {:?}", exited.stderr)
+        })?;
     }
     Ok(())
 }
 
 fn one_clean_line(stderr: &str) -> Outcome {
-    check(stderr.lines().count() == 1 && !stderr.contains("panicked"), || {
-        format!("stderr is not one clean line: {stderr:?}")
-    })
+    check(
+        stderr.lines().count() == 1 && !stderr.contains("panicked"),
+        || format!("stderr is not one clean line: {stderr:?}"),
+    )
 }
 
 fn port_in_use(target: &Target) -> Outcome {
     let taken = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
     let exited = target.run_to_exit(&["--addr", &addr], Duration::from_secs(10))?;
-    check(exited.status.code() == Some(1), || format!("{:?}", exited.status))?;
+    check(exited.status.code() == Some(1), || {
+        format!("{:?}", exited.status)
+    })?;
     one_clean_line(&exited.stderr)?;
-    check(exited.stderr.contains("in use"), || format!("{:?}", exited.stderr))?;
-    check(exited.stdout.is_empty(), || format!("said {:?} on stdout", exited.stdout))
+    check(exited.stderr.contains("in use"), || {
+        format!("{:?}", exited.stderr)
+    })?;
+    check(exited.stdout.is_empty(), || {
+        format!("said {:?} on stdout", exited.stdout)
+    })
 }
 
 fn missing_root(target: &Target) -> Outcome {
-    let exited =
-        target.run_to_exit(&["--addr", "127.0.0.1:0", "--root", "/no/such/dir"], Duration::from_secs(10))?;
-    check(exited.status.code() == Some(1), || format!("{:?}", exited.status))?;
+    let exited = target.run_to_exit(
+        &["--addr", "127.0.0.1:0", "--root", "/no/such/dir"],
+        Duration::from_secs(10),
+    )?;
+    check(exited.status.code() == Some(1), || {
+        format!("{:?}", exited.status)
+    })?;
     one_clean_line(&exited.stderr)?;
-    check(exited.stderr.contains("--root"), || format!("{:?}", exited.stderr))
+    check(exited.stderr.contains("--root"), || {
+        format!("{:?}", exited.stderr)
+    })
 }
 
 fn stop_by_signal(target: &Target, signal: Signal) -> Outcome {
@@ -67,8 +115,12 @@ fn stop_by_signal(target: &Target, signal: Signal) -> Outcome {
     let start = Instant::now();
     server.signal(signal)?;
     let status = server.wait_exit(Duration::from_secs(3))?;
-    check(status.is_some_and(|s| s.success()), || format!("after {signal}: {status:?} within 3 s"))?;
-    check(start.elapsed() < Duration::from_secs(3), || format!("took {:?}", start.elapsed()))
+    check(status.is_some_and(|s| s.success()), || {
+        format!("after {signal}: {status:?} within 3 s")
+    })?;
+    check(start.elapsed() < Duration::from_secs(3), || {
+        format!("took {:?}", start.elapsed())
+    })
 }
 
 fn sigterm_in_flight(target: &Target) -> Outcome {
@@ -78,9 +130,13 @@ fn sigterm_in_flight(target: &Target) -> Outcome {
     std::thread::sleep(Duration::from_millis(100));
     server.signal(Signal::SIGTERM)?;
     let response = client.response()?;
-    check(response.text() == "delayed 500 ms\n", || format!("in-flight response: {:?}", response.text()))?;
+    check(response.text() == "delayed 500 ms\n", || {
+        format!("in-flight response: {:?}", response.text())
+    })?;
     let status = server.wait_exit(Duration::from_secs(3))?;
-    check(status.is_some_and(|s| s.success()), || format!("{status:?}"))
+    check(status.is_some_and(|s| s.success()), || {
+        format!("{status:?}")
+    })
 }
 
 fn trace_lines(target: &Target) -> Outcome {
@@ -88,16 +144,28 @@ fn trace_lines(target: &Target) -> Outcome {
     Client::connect(server.addr)?.get("/numbers.txt")?;
     std::thread::sleep(Duration::from_millis(100));
     let stderr = server.stderr();
-    check(stderr.contains("accept"), || format!("no accept in {stderr:?}"))?;
+    check(stderr.contains("accept"), || {
+        format!("no accept in {stderr:?}")
+    })?;
     check(stderr.contains("read"), || format!("no read in {stderr:?}"))?;
-    check(stderr.contains("write"), || format!("no write in {stderr:?}"))?;
+    check(stderr.contains("write"), || {
+        format!("no write in {stderr:?}")
+    })?;
     server.finish()
 }
 
 fn help(target: &Target) -> Outcome {
     let exited = target.run_to_exit(&["--help"], Duration::from_secs(5))?;
     check(exited.status.success(), || format!("{:?}", exited.status))?;
-    let name = target.binary.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    check(exited.stdout.contains(name), || format!("--help does not name {name}"))?;
-    check(exited.stdout.contains("--idle-timeout"), || "--help lists no flags".into())
+    let name = target
+        .binary
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    check(exited.stdout.contains(name), || {
+        format!("--help does not name {name}")
+    })?;
+    check(exited.stdout.contains("--idle-timeout"), || {
+        "--help lists no flags".into()
+    })
 }

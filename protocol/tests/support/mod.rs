@@ -68,7 +68,10 @@ pub fn drive(service: &Arc<Service>, chunks: &[&[u8]], eof: bool) -> Transcript 
     }
     drain(&mut conn, &mut out, t0);
     while !conn.is_closed() && fire_next(&mut conn, &mut out, t0) {}
-    Transcript { output: out, closed: conn.is_closed() }
+    Transcript {
+        output: out,
+        closed: conn.is_closed(),
+    }
 }
 
 /// Fires the next deadline if it is within 70 s of `t0`; false otherwise.
