@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use crate::client::{Client, check};
+use crate::server::Exited;
 use crate::{Case, Outcome, Target};
 
 pub fn cases() -> Vec<Case> {
@@ -71,41 +72,36 @@ fn bad_flag(target: &Target) -> Outcome {
     Ok(())
 }
 
-fn one_clean_line(stderr: &str) -> Outcome {
-    check(
-        stderr.lines().count() == 1 && !stderr.contains("panicked"),
-        || format!("stderr is not one clean line: {stderr:?}"),
-    )
-}
-
-fn port_in_use(target: &Target) -> Outcome {
-    let taken = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
-    let exited = target.run_to_exit(&["--addr", &addr], Duration::from_secs(10))?;
+/// A start-up failure: exit 1, one clean line on stderr that mentions
+/// `mentions` (no panic text), and no `listening on` line.
+fn expect_start_failure(exited: &Exited, mentions: &str) -> Outcome {
     check(exited.status.code() == Some(1), || {
         format!("{:?}", exited.status)
     })?;
-    one_clean_line(&exited.stderr)?;
-    check(exited.stderr.contains("in use"), || {
-        format!("{:?}", exited.stderr)
+    let stderr = &exited.stderr;
+    check(
+        stderr.lines().count() == 1 && !stderr.contains("panicked"),
+        || format!("stderr is not one clean line: {stderr:?}"),
+    )?;
+    check(stderr.contains(mentions), || {
+        format!("{stderr:?} does not mention {mentions:?}")
     })?;
     check(exited.stdout.is_empty(), || {
         format!("said {:?} on stdout", exited.stdout)
     })
 }
 
+fn port_in_use(target: &Target) -> Outcome {
+    let taken = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
+    let exited = target.run_to_exit(&["--addr", &addr], Duration::from_secs(10))?;
+    expect_start_failure(&exited, "in use")
+}
+
 fn missing_root(target: &Target) -> Outcome {
-    let exited = target.run_to_exit(
-        &["--addr", "127.0.0.1:0", "--root", "/no/such/dir"],
-        Duration::from_secs(10),
-    )?;
-    check(exited.status.code() == Some(1), || {
-        format!("{:?}", exited.status)
-    })?;
-    one_clean_line(&exited.stderr)?;
-    check(exited.stderr.contains("--root"), || {
-        format!("{:?}", exited.stderr)
-    })
+    let args = ["--addr", "127.0.0.1:0", "--root", "/no/such/dir"];
+    let exited = target.run_to_exit(&args, Duration::from_secs(10))?;
+    expect_start_failure(&exited, "--root")
 }
 
 fn stop_by_signal(target: &Target, signal: Signal) -> Outcome {
