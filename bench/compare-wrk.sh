@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench load vs wrk against the same nginx (1 worker, access_log off), on the
+# 29-byte numbers.txt, in one run: ROUNDS alternating rounds of
+#   wrk -t1 -c100 -d5          and          bench load -t1 -c100 -d5
+# then the median requests/s of each and their ratio. Installs wrk and nginx
+# from Debian's packages when missing; starts and stops nginx by PID.
+#   bench/compare-wrk.sh [ROUNDS] [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+seconds=${2:-5}
+conns=${3:-100}
+port=7180
+url="http://127.0.0.1:$port/numbers.txt"
+
+command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >&2
+cargo build --release -q -p bench
+pid=$(bench/nginx/nginx.sh start "$port" 1)
+trap 'bench/nginx/nginx.sh stop "$pid"' EXIT
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+wrk_rates=() bench_rates=()
+for round in $(seq 1 "$rounds"); do
+    w=$(wrk -t1 -c"$conns" -d"$seconds" "$url" | awk '/^Requests\/sec/ { print $2 }')
+    b=$(target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null \
+        | python3 -c 'import json, sys; r = json.load(sys.stdin); e = r["errors"]; print(r["requests_per_s"] if sum(e.values()) == 0 else "errors:%s" % e)')
+    echo "round $round: wrk $w req/s, bench $b req/s"
+    wrk_rates+=("$w") bench_rates+=("$b")
+done
+w=$(printf '%s\n' "${wrk_rates[@]}" | median)
+b=$(printf '%s\n' "${bench_rates[@]}" | median)
+echo "median: wrk $w req/s, bench $b req/s, bench/wrk = $(awk -v b="$b" -v w="$w" 'BEGIN { printf "%.3f", b / w }')"
