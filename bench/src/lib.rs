@@ -19,6 +19,27 @@
 //! - `load URL`: HTTP GET (or HEAD) over `-c` connections for `-d` seconds or
 //!   `-n` requests; `--no-keepalive` opens a connection per request as `ab`
 //!   does; `--pipeline K` sends K requests before reading; `--rate R` paces.
+//! - `echo ADDR`: messages of `--size` bytes over `-c` connections; each
+//!   waits for all of its message back (a short read is not a failure),
+//!   compares it byte for byte, and sends the next.
+//! - `hold URL -n N`: the long-connection test. Ramp up to N keep-alive
+//!   connections (`--ramp 10/10ms`), keep each alive with a HEAD every
+//!   1..keepalive/2 s, and report each second how many are open, refused,
+//!   reset, timed out, with the server's RSS and CPU (`--pid`: the process
+//!   and its direct children) and, at the end, the bench's own peak RSS.
+//!
+//! # Fooling nobody
+//!
+//! - *Coordinated omission*: a closed-loop client (send, wait, send) slows
+//!   down when the server stalls and so never measures the stall's cost to
+//!   the requests it did not send. `--rate` keeps the schedule and charges
+//!   every request from its planned time.
+//! - *Validation*: a fast wrong answer is not throughput. Every response is
+//!   parsed and counted by kind when wrong.
+//! - *Sharing the machine*: the bench and the server share 2 cores. One bench
+//!   thread (`-t 1`) leaves a core to a one-thread server; compare servers in
+//!   one run, as ratios, and against wrk or ab measured in the same run
+//!   (`bench/compare-wrk.sh`), never against numbers from another day.
 //!
 //! # Error kinds
 //!
@@ -35,15 +56,30 @@
 //! `p999_us`, `max_us`, `mean_us`}, `errors` {`connect`, `read`, `write`,
 //! `timeout`, `status`, `body`}, `per_connection_min`, `per_connection_max`.
 //!
+//! `echo --json`: `addr`, `connections`, `size`, `elapsed_s`, `messages`,
+//! `messages_per_s`, `mb_per_s`, `latency`, `mismatches`, `errors`.
+//!
+//! `hold --json`: `url`, `target`, `held_max`, `held_at_end`, `refused`,
+//! `reset`, `timed_out`, `bad_answers`, `requests`, `server_rss_before`,
+//! `server_rss_full`, `server_bytes_per_connection`, `bench_peak_rss` (bytes),
+//! and `samples`, one a second: {`t_s`, `open`, `refused`, `reset`,
+//! `timed_out`, `requests`, `server_rss`, `server_cpu_percent`}.
+//!
 //! # Layout
 //! - [`load`]: the HTTP load engine.
+//! - [`echo`]: the echo driver.
+//! - [`hold`]: the long-connection holder.
+//! - [`procfs`]: memory and CPU from `/proc`.
 //! - [`response`]: the client-side response parser.
 //! - [`stats`]: error kinds, histograms, percentiles.
 //! - [`target`]: URLs and requests.
 //! - [`net`]: connect helpers and the fd limit.
 
+pub mod echo;
+pub mod hold;
 pub mod load;
 pub mod net;
+pub mod procfs;
 pub mod response;
 pub mod stats;
 pub mod target;

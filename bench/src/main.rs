@@ -4,6 +4,8 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use bench::echo::{self, EchoConfig};
+use bench::hold::{self, HoldConfig};
 use bench::load::{self, LoadConfig, LoadReport, Shared, Stop};
 use bench::stats::megabytes;
 use bench::target::Target;
@@ -24,6 +26,58 @@ struct Cli {
 enum Mode {
     /// HTTP requests at a concurrency, every response checked.
     Load(LoadArgs),
+    /// Echo messages over many connections, every byte compared.
+    Echo(EchoArgs),
+    /// Ramp up to N keep-alive connections and hold them with periodic HEADs.
+    Hold(HoldArgs),
+}
+
+#[derive(clap::Args)]
+struct EchoArgs {
+    /// The echo server, HOST:PORT.
+    addr: String,
+    /// Concurrent connections.
+    #[arg(short = 'c', long, default_value_t = 10)]
+    connections: usize,
+    /// Bytes per message.
+    #[arg(long, default_value_t = 128)]
+    size: usize,
+    /// Seconds to run.
+    #[arg(short = 'd', long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds a message may take to come back.
+    #[arg(long, default_value_t = 2.0)]
+    timeout: f64,
+    /// Print the report as JSON on stdout (the table goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct HoldArgs {
+    /// The URL each HEAD asks for, http://HOST:PORT/PATH.
+    url: String,
+    /// Connections to hold.
+    #[arg(short = 'n', long)]
+    connections: usize,
+    /// COUNT/INTERVAL: open COUNT connections every INTERVAL (ms or s).
+    #[arg(long, default_value = "10/10ms")]
+    ramp: String,
+    /// HEADs go out at a random interval of 1..KEEPALIVE/2 seconds.
+    #[arg(long, default_value_t = 60)]
+    keepalive: u64,
+    /// Seconds to hold once every connection is open.
+    #[arg(short = 'd', long, default_value_t = 30.0)]
+    duration: f64,
+    /// The server's PID: report its memory and CPU from /proc.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Seconds a HEAD may wait for its answer.
+    #[arg(long, default_value_t = 5.0)]
+    timeout: f64,
+    /// Print the report as JSON on stdout (the table goes to stderr).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -67,6 +121,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.mode {
         Mode::Load(args) => run_load(args),
+        Mode::Echo(args) => run_echo(args),
+        Mode::Hold(args) => run_hold(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,6 +195,134 @@ fn with_progress<T>(shared: &Shared, work: impl FnOnce() -> T) -> T {
         done.store(true, Ordering::Relaxed);
         result
     })
+}
+
+/// Prints `table` and, with `--json`, the report as JSON on stdout (the
+/// table then goes to stderr, so stdout stays one JSON document).
+fn print_report(table: &str, report: &impl serde::Serialize, json: bool) -> Result<(), String> {
+    if json {
+        eprint!("{table}");
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{table}");
+    }
+    Ok(())
+}
+
+fn run_echo(args: EchoArgs) -> Result<(), String> {
+    if args.connections == 0 || args.size == 0 {
+        return Err("-c and --size must be at least 1".into());
+    }
+    bench::net::raise_fd_limit();
+    let config = EchoConfig {
+        addr: bench::target::resolve(&args.addr)?,
+        connections: args.connections,
+        size: args.size,
+        duration: Duration::from_secs_f64(args.duration),
+        timeout: Duration::from_secs_f64(args.timeout),
+    };
+    let r = echo::run(&config).map_err(|e| e.to_string())?;
+    let e = &r.errors;
+    let table = format!(
+        "echo {}: {} connections, {} B messages, {:.2}s\n  \
+         messages     {} ({:.1}/s), {:.2} MB/s echoed\n  \
+         latency      {}\n  \
+         mismatches   {}\n  \
+         errors       {} (connect {}, read {}, write {}, timeout {})\n",
+        r.addr,
+        r.connections,
+        r.size,
+        r.elapsed_s,
+        r.messages,
+        r.messages_per_s,
+        r.mb_per_s,
+        r.latency.line(),
+        r.mismatches,
+        e.total(),
+        e.connect,
+        e.read,
+        e.write,
+        e.timeout
+    );
+    print_report(&table, &r, args.json)
+}
+
+fn run_hold(args: HoldArgs) -> Result<(), String> {
+    let (count, every) = parse_ramp(&args.ramp)?;
+    let limit = bench::net::raise_fd_limit();
+    if args.connections as u64 + 64 > limit {
+        return Err(format!(
+            "-n {} needs more fds than the limit of {limit}",
+            args.connections
+        ));
+    }
+    let config = HoldConfig {
+        target: Target::parse_url(&args.url)?,
+        connections: args.connections,
+        ramp_count: count,
+        ramp_every: every,
+        keepalive: Duration::from_secs(args.keepalive),
+        duration: Duration::from_secs_f64(args.duration),
+        pid: args.pid,
+        timeout: Duration::from_secs_f64(args.timeout),
+    };
+    eprintln!("   t(s)    open  refused  reset  timeout  requests  server RSS  server CPU");
+    let r = hold::run(&config, |s| {
+        let rss = s.server_rss.map_or("-".into(), megabytes);
+        let cpu = s
+            .server_cpu_percent
+            .map_or("-".into(), |c| format!("{c:.0}%"));
+        eprintln!(
+            "{:7.1} {:7} {:8} {:6} {:8} {:9} {:>11} {:>11}",
+            s.t_s, s.open, s.refused, s.reset, s.timed_out, s.requests, rss, cpu
+        );
+    })
+    .map_err(|e| e.to_string())?;
+    let per_conn = r
+        .server_bytes_per_connection
+        .map_or("-".into(), |b| format!("{b:.0} B"));
+    let table = format!(
+        "hold {}: {} connections asked\n  \
+         held         max {}, at end {}\n  \
+         failures     refused {}, reset {}, timed out {}, bad answers {}\n  \
+         requests     {} HEADs answered\n  \
+         server RSS   before {}, full {}, per held connection {per_conn}\n  \
+         bench RSS    peak {}\n",
+        r.url,
+        r.target,
+        r.held_max,
+        r.held_at_end,
+        r.refused,
+        r.reset,
+        r.timed_out,
+        r.bad_answers,
+        r.requests,
+        r.server_rss_before.map_or("-".into(), megabytes),
+        r.server_rss_full.map_or("-".into(), megabytes),
+        megabytes(r.bench_peak_rss),
+    );
+    print_report(&table, &r, args.json)
+}
+
+/// `10/10ms` or `5/1s`: how many connections per step, and the step.
+fn parse_ramp(ramp: &str) -> Result<(usize, Duration), String> {
+    let bad = || format!("--ramp {ramp}: expected COUNT/INTERVAL such as 10/10ms");
+    let (count, every) = ramp.split_once('/').ok_or_else(bad)?;
+    let count: usize = count.parse().map_err(|_| bad())?;
+    let every = if let Some(ms) = every.strip_suffix("ms") {
+        Duration::from_millis(ms.parse().map_err(|_| bad())?)
+    } else if let Some(s) = every.strip_suffix('s') {
+        Duration::from_secs_f64(s.parse().map_err(|_| bad())?)
+    } else {
+        return Err(bad());
+    };
+    if count == 0 || every.is_zero() {
+        return Err(bad());
+    }
+    Ok((count, every))
 }
 
 fn load_table(r: &LoadReport) -> String {

@@ -1,0 +1,260 @@
+//! `bench echo`: each connection sends a message, waits for every byte of it
+//! back (however the server splits it: a short read is not a failure),
+//! compares, and sends the next. Messages differ from one to the next, so a
+//! server that mixed up or reordered bytes is caught as a mismatch.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use serde::Serialize;
+
+use crate::net::{connect, connected};
+use crate::stats::{Errors, Percentiles, histogram, record};
+
+/// What `bench echo` was asked to do.
+#[derive(Debug, Clone)]
+pub struct EchoConfig {
+    /// The echo server.
+    pub addr: SocketAddr,
+    /// Concurrent connections.
+    pub connections: usize,
+    /// Bytes per message.
+    pub size: usize,
+    /// How long to run.
+    pub duration: Duration,
+    /// How long a message may take to come back.
+    pub timeout: Duration,
+}
+
+/// The result; `--json` prints it with these field names.
+#[derive(Debug, Clone, Serialize)]
+pub struct EchoReport {
+    /// The server address.
+    pub addr: String,
+    /// Connections.
+    pub connections: usize,
+    /// Bytes per message.
+    pub size: usize,
+    /// Wall-clock length, seconds.
+    pub elapsed_s: f64,
+    /// Messages that came back whole and identical.
+    pub messages: u64,
+    /// `messages / elapsed_s`.
+    pub messages_per_s: f64,
+    /// Bytes echoed back per second, 10^6.
+    pub mb_per_s: f64,
+    /// Round-trip latency per message.
+    pub latency: Percentiles,
+    /// Messages that came back different.
+    pub mismatches: u64,
+    /// Failures by kind (`status` and `body` stay 0 here).
+    pub errors: Errors,
+}
+
+/// One connection.
+#[derive(Debug, Default)]
+struct Slot {
+    stream: Option<TcpStream>,
+    connecting: bool,
+    /// Which message this is: it seeds the message's bytes.
+    serial: u64,
+    /// Bytes of the message written so far.
+    written: usize,
+    /// Bytes of the answer received so far.
+    received: usize,
+    /// Whether the answer so far matches.
+    intact: bool,
+    /// When the message was first written.
+    sent: Option<Instant>,
+}
+
+/// Byte `i` of message `serial`.
+fn message_byte(serial: u64, i: usize) -> u8 {
+    (serial
+        .wrapping_mul(31)
+        .wrapping_add(i as u64)
+        .wrapping_mul(2_654_435_761)
+        >> 16) as u8
+}
+
+/// Runs the echo load on one thread (echo is rarely bench-bound: every
+/// message waits a whole round trip).
+pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
+    let mut poll = Poll::new()?;
+    let mut slots: Vec<Slot> = (0..config.connections).map(|_| Slot::default()).collect();
+    let mut errors = Errors::default();
+    let mut histogram: Histogram<u64> = histogram();
+    let (mut messages, mut mismatches) = (0u64, 0u64);
+    let mut message = vec![0u8; config.size];
+    let mut buf = vec![0u8; 64 * 1024];
+    let start = Instant::now();
+    for (i, slot) in slots.iter_mut().enumerate() {
+        open(&poll, slot, i, config.addr, &mut errors);
+    }
+    let mut events = Events::with_capacity(1024);
+    while start.elapsed() < config.duration {
+        let wait = Duration::from_millis(20).min(config.duration.saturating_sub(start.elapsed()));
+        match poll.poll(&mut events, Some(wait)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+        let now = Instant::now();
+        for event in events.iter() {
+            let i = event.token().0;
+            let slot = &mut slots[i];
+            let Some(stream) = slot.stream.as_ref() else {
+                continue;
+            };
+            if slot.connecting {
+                match connected(stream) {
+                    Ok(true) => slot.connecting = false,
+                    Ok(false) => continue,
+                    Err(_) => {
+                        errors.connect += 1;
+                        open(&poll, slot, i, config.addr, &mut errors);
+                        continue;
+                    }
+                }
+            }
+            // Write what is left of the current message.
+            if slot.sent.is_none() {
+                slot.sent = Some(now);
+            }
+            if slot.written < config.size {
+                fill(&mut message, slot.serial);
+                if let Err(kind) = write_rest(slot, &message) {
+                    *kind(&mut errors) += 1;
+                    open(&poll, slot, i, config.addr, &mut errors);
+                    continue;
+                }
+            }
+            // Read what has come back, comparing as it comes.
+            loop {
+                let Some(stream) = slot.stream.as_mut() else {
+                    break;
+                };
+                match stream.read(&mut buf[..(config.size - slot.received).min(64 * 1024)]) {
+                    Ok(0) => {
+                        errors.read += 1;
+                        open(&poll, slot, i, config.addr, &mut errors);
+                        break;
+                    }
+                    Ok(n) => {
+                        let offset = slot.received;
+                        slot.intact &= buf[..n]
+                            .iter()
+                            .enumerate()
+                            .all(|(k, &b)| b == message_byte(slot.serial, offset + k));
+                        slot.received += n;
+                        if slot.received == config.size {
+                            if slot.intact {
+                                messages += 1;
+                                record(&mut histogram, now - slot.sent.unwrap_or(now));
+                            } else {
+                                mismatches += 1;
+                            }
+                            next_message(slot);
+                            slot.sent = Some(now);
+                            fill(&mut message, slot.serial);
+                            if let Err(kind) = write_rest(slot, &message) {
+                                *kind(&mut errors) += 1;
+                                open(&poll, slot, i, config.addr, &mut errors);
+                                break;
+                            }
+                        }
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => {
+                        errors.read += 1;
+                        open(&poll, slot, i, config.addr, &mut errors);
+                        break;
+                    }
+                }
+            }
+        }
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if slot.stream.is_none() {
+                open(&poll, slot, i, config.addr, &mut errors); // retry a failed connect
+            } else if slot.sent.is_some_and(|sent| now - sent > config.timeout) {
+                errors.timeout += 1;
+                open(&poll, slot, i, config.addr, &mut errors);
+            }
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    Ok(EchoReport {
+        addr: config.addr.to_string(),
+        connections: config.connections,
+        size: config.size,
+        elapsed_s: elapsed,
+        messages,
+        messages_per_s: messages as f64 / elapsed,
+        mb_per_s: (messages * config.size as u64) as f64 / elapsed / 1e6,
+        latency: Percentiles::of(&histogram),
+        mismatches,
+        errors,
+    })
+}
+
+fn fill(message: &mut [u8], serial: u64) {
+    for (i, b) in message.iter_mut().enumerate() {
+        *b = message_byte(serial, i);
+    }
+}
+
+fn next_message(slot: &mut Slot) {
+    slot.serial += 1;
+    slot.written = 0;
+    slot.received = 0;
+    slot.intact = true;
+}
+
+/// Writes the unwritten part of the message; `Err` names the error kind.
+fn write_rest(slot: &mut Slot, message: &[u8]) -> Result<(), fn(&mut Errors) -> &mut u64> {
+    let Some(stream) = slot.stream.as_mut() else {
+        return Ok(());
+    };
+    while slot.written < message.len() {
+        match stream.write(&message[slot.written..]) {
+            Ok(n) => slot.written += n,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(|e| &mut e.write),
+        }
+    }
+    Ok(())
+}
+
+/// (Re)connects slot `i`, starting a fresh message.
+fn open(poll: &Poll, slot: &mut Slot, i: usize, addr: SocketAddr, errors: &mut Errors) {
+    if let Some(mut old) = slot.stream.take() {
+        let _ = poll.registry().deregister(&mut old);
+    }
+    next_message(slot);
+    slot.sent = None;
+    match connect(addr) {
+        Ok(mut stream) => {
+            if poll
+                .registry()
+                .register(
+                    &mut stream,
+                    Token(i),
+                    Interest::READABLE | Interest::WRITABLE,
+                )
+                .is_ok()
+            {
+                slot.stream = Some(stream);
+                slot.connecting = true;
+            } else {
+                errors.connect += 1;
+            }
+        }
+        Err(_) => errors.connect += 1,
+    }
+}
