@@ -134,10 +134,7 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
                 }
             }
             // Read what has come back, comparing as it comes.
-            loop {
-                let Some(stream) = slot.stream.as_mut() else {
-                    break;
-                };
+            while let Some(stream) = slot.stream.as_mut() {
                 match stream.read(&mut buf[..(config.size - slot.received).min(64 * 1024)]) {
                     Ok(0) => {
                         errors.read += 1;

@@ -275,10 +275,7 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
             if !(event.is_readable() || event.is_read_closed() || event.is_error()) {
                 continue;
             }
-            loop {
-                let Some(stream) = slot.stream.as_mut() else {
-                    break;
-                };
+            while let Some(stream) = slot.stream.as_mut() {
                 match stream.read(&mut buf) {
                     Ok(0) => {
                         reset += 1;

@@ -67,9 +67,9 @@ mod tests {
     /// The test process itself has some memory and some CPU time.
     #[test]
     fn reads_own_process() {
-        let usage = usage(std::process::id()).unwrap();
-        assert!(usage.rss > 100_000, "{usage:?}");
-        assert!(own_peak_rss() >= usage.rss / 2);
+        let own = usage(std::process::id()).unwrap();
+        assert!(own.rss > 100_000, "{own:?}");
+        assert!(own_peak_rss() >= own.rss / 2);
         assert!(usage(u32::MAX).is_none());
     }
 }
