@@ -3,7 +3,8 @@
 # ROUNDS alternating rounds of
 #   ab -n 10000 -c 100          and    bench load --no-keepalive -n 10000 -c 100
 # on /numbers.txt, then the medians and their ratio. Installs ab (Debian's
-# apache2-utils) when missing; starts and stops the server by PID.
+# apache2-utils) when missing; starts and stops the server by PID. The server
+# runs on CPU 0 and the clients on CPU 1, as in compare-wrk.sh.
 #   bench/compare-ab.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ command -v ab >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractiv
 cargo build --release -q -p bench -p blocking
 
 out=$(mktemp)
-target/release/blocking --addr 127.0.0.1:0 >"$out" 2>/dev/null &
+taskset -c 0 target/release/blocking --addr 127.0.0.1:0 >"$out" 2>/dev/null &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
@@ -22,8 +23,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 ab_rates=() bench_rates=()
 for round in $(seq 1 "$rounds"); do
-    a=$(ab -q -n 10000 -c 100 "$url" | awk '/^Failed requests/ { f = $3 } /^Requests per second/ { r = $4 } END { print (f == 0) ? r : "failed:" f }')
-    b=$(target/release/bench load "$url" --no-keepalive -n 10000 -c 100 --json 2>/dev/null \
+    a=$(taskset -c 1 ab -q -n 10000 -c 100 "$url" | awk '/^Failed requests/ { f = $3 } /^Requests per second/ { r = $4 } END { print (f == 0) ? r : "failed:" f }')
+    b=$(taskset -c 1 target/release/bench load "$url" --no-keepalive -n 10000 -c 100 --json 2>/dev/null \
         | python3 -c 'import json, sys; r = json.load(sys.stdin); e = r["errors"]; print(r["requests_per_s"] if sum(e.values()) == 0 else "errors:%s" % e)')
     echo "round $round: ab $a req/s, bench $b req/s"
     ab_rates+=("$a") bench_rates+=("$b")

@@ -4,10 +4,15 @@
 #   wrk -t1 -c100 -d5          and          bench load -t1 -c100 -d5
 # then the median requests/s of each and their ratio. Installs wrk and nginx
 # from Debian's packages when missing; starts and stops nginx by PID.
+#
+# Placement: the nginx worker is pinned to CPU 0 and both clients to CPU 1,
+# the same for both tools. Unpinned, the scheduler's wake-affine placement now
+# and then pulls the client onto the server's core, more often for the client
+# that sleeps more between events, and that noise decides the ratio.
 #   bench/compare-wrk.sh [ROUNDS] [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-3}
+rounds=${1:-5}
 seconds=${2:-5}
 conns=${3:-100}
 port=7180
@@ -17,13 +22,14 @@ command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteracti
 cargo build --release -q -p bench
 pid=$(bench/nginx/nginx.sh start "$port" 1)
 trap 'bench/nginx/nginx.sh stop "$pid"' EXIT
+for worker in $(cat "/proc/$pid/task/$pid/children"); do taskset -pc 0 "$worker" >/dev/null; done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 wrk_rates=() bench_rates=()
 for round in $(seq 1 "$rounds"); do
-    w=$(wrk -t1 -c"$conns" -d"$seconds" "$url" | awk '/^Requests\/sec/ { print $2 }')
-    b=$(target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null \
+    w=$(taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "$url" | awk '/^Requests\/sec/ { print $2 }')
+    b=$(taskset -c 1 target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null \
         | python3 -c 'import json, sys; r = json.load(sys.stdin); e = r["errors"]; print(r["requests_per_s"] if sum(e.values()) == 0 else "errors:%s" % e)')
     echo "round $round: wrk $w req/s, bench $b req/s"
     wrk_rates+=("$w") bench_rates+=("$b")
