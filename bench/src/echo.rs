@@ -12,7 +12,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
-use crate::net::{connect, connected};
+use crate::net::{connect, connected, interrupted, wait, would_block};
 use crate::stats::{Errors, Percentiles, histogram, record};
 
 /// What `bench echo` was asked to do.
@@ -97,12 +97,9 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
     }
     let mut events = Events::with_capacity(1024);
     while start.elapsed() < config.duration {
-        let wait = Duration::from_millis(20).min(config.duration.saturating_sub(start.elapsed()));
-        match poll.poll(&mut events, Some(wait)) {
-            Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        }
+        let timeout =
+            Duration::from_millis(20).min(config.duration.saturating_sub(start.elapsed()));
+        wait(&mut poll, &mut events, timeout)?;
         let now = Instant::now();
         for event in events.iter() {
             let i = event.token().0;
@@ -165,8 +162,8 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
                             }
                         }
                     }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) if would_block(&err) => break,
+                    Err(err) if interrupted(&err) => {}
                     Err(_) => {
                         errors.read += 1;
                         open(&poll, slot, i, config.addr, &mut errors);
@@ -220,8 +217,8 @@ fn write_rest(slot: &mut Slot, message: &[u8]) -> Result<(), fn(&mut Errors) -> 
     while slot.written < message.len() {
         match stream.write(&message[slot.written..]) {
             Ok(n) => slot.written += n,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if would_block(&err) => return Ok(()),
+            Err(err) if interrupted(&err) => {}
             Err(_) => return Err(|e| &mut e.write),
         }
     }

@@ -14,7 +14,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
-use crate::net::{connect, connected};
+use crate::net::{connect, connected, interrupted, wait, would_block};
 use crate::procfs::{self, Usage};
 use crate::response::Parser;
 use crate::target::Target;
@@ -240,14 +240,11 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
         if let Some(Reverse((due, _))) = timers.peek() {
             wake = wake.min(*due);
         }
-        match poll.poll(
+        wait(
+            &mut poll,
             &mut events,
-            Some(wake.saturating_duration_since(Instant::now())),
-        ) {
-            Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        }
+            wake.saturating_duration_since(Instant::now()),
+        )?;
         let now = Instant::now();
         for event in events.iter() {
             let i = event.token().0;
@@ -305,8 +302,8 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
                             timers.push(Reverse((now + interval(&mut rng), i)));
                         }
                     }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) if would_block(&err) => break,
+                    Err(err) if interrupted(&err) => {}
                     Err(_) => {
                         reset += 1;
                         close(&poll, slot, &mut open);

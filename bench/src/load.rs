@@ -19,7 +19,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
-use crate::net::{connect, connected};
+use crate::net::{connect, connected, interrupted, wait, would_block};
 use crate::response::{Parsed, Parser};
 use crate::stats::{Errors, Percentiles, histogram, record};
 use crate::target::Target;
@@ -225,14 +225,6 @@ const TICK: Duration = Duration::from_millis(20);
 /// Pause before retrying a connect that failed at once (EMFILE, EADDRNOTAVAIL).
 const RETRY: Duration = Duration::from_millis(10);
 
-fn would_block(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::WouldBlock
-}
-
-fn interrupted(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::Interrupted
-}
-
 impl<'a> Worker<'a> {
     fn new(
         config: &'a LoadConfig,
@@ -283,14 +275,11 @@ impl<'a> Worker<'a> {
             if let (Some(planned), false) = (self.planned(), self.idle.is_empty()) {
                 wake = wake.min(planned);
             }
-            match self
-                .poll
-                .poll(&mut events, Some(wake.saturating_duration_since(now)))
-            {
-                Ok(()) => {}
-                Err(err) if interrupted(&err) => continue,
-                Err(err) => return Err(err),
-            }
+            wait(
+                &mut self.poll,
+                &mut events,
+                wake.saturating_duration_since(now),
+            )?;
             for event in events.iter() {
                 let i = event.token().0;
                 if i < self.slots.len() {

@@ -3,8 +3,32 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use mio::net::TcpStream;
+use mio::{Events, Poll};
+
+/// EAGAIN: nothing to do on this socket now; wait for its next event.
+pub fn would_block(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::WouldBlock
+}
+
+/// EINTR: a signal interrupted the call; try again.
+pub fn interrupted(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::Interrupted
+}
+
+/// Waits up to `timeout` for events. EINTR is an empty wake-up, not an
+/// error: the caller's loop recomputes its deadlines and waits again.
+pub fn wait(poll: &mut Poll, events: &mut Events, timeout: Duration) -> io::Result<()> {
+    match poll.poll(events, Some(timeout)) {
+        Err(err) if interrupted(&err) => {
+            events.clear();
+            Ok(())
+        }
+        other => other,
+    }
+}
 
 /// Starts a non-blocking connect; completion shows up as a writable event.
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
