@@ -259,13 +259,12 @@ impl Connection {
     fn advance(&mut self, now: Instant) {
         loop {
             let room = MAX_UNSENT.saturating_sub(self.unsent());
+            if self.body.is_some() && room > 0 {
+                self.compact_output();
+            }
             if let Some(body) = &mut self.body {
                 if room == 0 {
                     break;
-                }
-                if self.written > 0 {
-                    self.output.drain(..self.written);
-                    self.written = 0;
                 }
                 match body.produce(&mut self.output, room) {
                     Produced::More => {}
