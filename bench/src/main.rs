@@ -142,7 +142,7 @@ fn run_load(args: LoadArgs) -> Result<(), String> {
     if args.connections == 0 || args.pipeline == 0 {
         return Err("-c and --pipeline must be at least 1".into());
     }
-    bench::net::raise_fd_limit();
+    plumbing::raise_fd_limit();
     let config = LoadConfig {
         target: Target::parse_url(&args.url)?,
         connections: args.connections,
@@ -216,7 +216,7 @@ fn run_echo(args: EchoArgs) -> Result<(), String> {
     if args.connections == 0 || args.size == 0 {
         return Err("-c and --size must be at least 1".into());
     }
-    bench::net::raise_fd_limit();
+    plumbing::raise_fd_limit();
     let config = EchoConfig {
         addr: bench::target::resolve(&args.addr)?,
         connections: args.connections,
@@ -252,7 +252,7 @@ fn run_echo(args: EchoArgs) -> Result<(), String> {
 
 fn run_hold(args: HoldArgs) -> Result<(), String> {
     let (count, every) = parse_ramp(&args.ramp)?;
-    let limit = bench::net::raise_fd_limit();
+    let limit = plumbing::raise_fd_limit();
     if args.connections as u64 + 64 > limit {
         return Err(format!(
             "-n {} needs more fds than the limit of {limit}",

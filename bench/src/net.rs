@@ -1,5 +1,6 @@
 //! The socket helpers every mode shares: non-blocking connect, the connect
-//! check, and the bench's own fd limit.
+//! check, and the wait. EAGAIN and EINTR are told apart with `plumbing`'s
+//! helpers, the same ones the servers use.
 
 use std::io;
 use std::net::SocketAddr;
@@ -7,16 +8,7 @@ use std::time::Duration;
 
 use mio::net::TcpStream;
 use mio::{Events, Poll};
-
-/// EAGAIN: nothing to do on this socket now; wait for its next event.
-pub fn would_block(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::WouldBlock
-}
-
-/// EINTR: a signal interrupted the call; try again.
-pub fn interrupted(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::Interrupted
-}
+pub use plumbing::{interrupted, would_block};
 
 /// Waits up to `timeout` for events. EINTR is an empty wake-up, not an
 /// error: the caller's loop recomputes its deadlines and waits again.
@@ -48,19 +40,5 @@ pub fn connected(stream: &TcpStream) -> io::Result<bool> {
         Ok(_) => Ok(true),
         Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(false),
         Err(err) => Err(err),
-    }
-}
-
-/// Raises the bench's own soft fd limit to the hard limit (hold needs a
-/// socket per connection). Returns the limit now in force.
-pub fn raise_fd_limit() -> u64 {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => hard,
-            Err(_) => soft,
-        },
-        Ok((soft, _)) => soft,
-        Err(_) => 1024,
     }
 }

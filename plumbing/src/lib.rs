@@ -30,14 +30,14 @@
 //! }
 //! ```
 //!
-//! [`run`] does the start-up in a fixed order (fd limit, site, CPU
-//! calibration, signals, bind, `listening on`), hands the model a [`Server`],
+//! [`run`] does the start-up in a fixed order (fd limit, site, the `/cpu`
+//! work function, signals, bind, `listening on`), hands the model a [`Server`],
 //! and turns the outcome into an exit code.
 //!
 //! # Layout
 //!
 //! - [`args`]: [`CommonArgs`], the flags every server takes, and [`parse`].
-//! - [`start`]: [`run`], [`Server`], [`listen`], the fd limit.
+//! - [`start`]: [`run`], [`Server`], [`listen`], [`raise_fd_limit`].
 //! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
 //! - [`trace`]: the `--trace` lines, and the [`trace!`] macro.
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
@@ -50,4 +50,4 @@ pub mod trace;
 
 pub use args::{CommonArgs, parse};
 pub use errors::{interrupted, timed_out, would_block};
-pub use start::{Server, listen, run};
+pub use start::{Server, listen, raise_fd_limit, run};

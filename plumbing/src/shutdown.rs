@@ -24,8 +24,6 @@ use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal};
 
-use crate::trace;
-
 /// How long in-flight responses get to finish after SIGINT/SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(2);
 
@@ -75,9 +73,7 @@ pub fn install() -> std::io::Result<()> {
                 hook();
             }
             std::thread::sleep(GRACE);
-            if trace::enabled() {
-                trace::line(format_args!("grace over: exit 0"));
-            }
+            crate::trace!("grace over: exit 0");
             std::process::exit(0);
         })?;
     Ok(())

@@ -33,7 +33,7 @@ pub struct Server {
     pub addr: SocketAddr,
 }
 
-/// Starts a server: raises the fd limit, loads the site, calibrates `/cpu`,
+/// Starts a server: raises the fd limit, loads the site, sets up `/cpu`,
 /// takes over SIGINT/SIGTERM, binds, prints `listening on ADDR`, then calls
 /// `serve`. A start-up failure prints one line `NAME: what: why` and gives
 /// exit code 1; a clean return from `serve` gives 0.
@@ -139,15 +139,28 @@ fn burn_thread_cpu(work: Duration) {
 }
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit: a server holding 19,000
-/// connections needs 19,000 fds, and the soft default is often 1024. Failing
-/// to raise it is not fatal: the server runs with what it has.
-fn raise_fd_limit() {
+/// connections needs 19,000 fds, and the soft default is often 1024 (the
+/// bench needs the same for `hold`). Failing to raise it is not fatal: the
+/// caller runs with what it has. Returns the soft limit now in force.
+pub fn raise_fd_limit() -> u64 {
     match getrlimit(Resource::RLIMIT_NOFILE) {
         Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => crate::trace!("setrlimit NOFILE {soft} -> {hard}"),
-            Err(err) => crate::trace!("setrlimit NOFILE failed: {err}"),
+            Ok(()) => {
+                crate::trace!("setrlimit NOFILE {soft} -> {hard}");
+                hard
+            }
+            Err(err) => {
+                crate::trace!("setrlimit NOFILE failed: {err}");
+                soft
+            }
         },
-        Ok((soft, _)) => crate::trace!("fd limit already at its hard limit, {soft}"),
-        Err(err) => crate::trace!("getrlimit NOFILE failed: {err}"),
+        Ok((soft, _)) => {
+            crate::trace!("fd limit already at its hard limit, {soft}");
+            soft
+        }
+        Err(err) => {
+            crate::trace!("getrlimit NOFILE failed: {err}");
+            1024
+        }
     }
 }
