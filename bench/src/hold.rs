@@ -232,11 +232,10 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
             samples.push(sample);
             next_sample += Duration::from_secs(1);
         }
-        let mut wake = next_sample.min(if slots.len() < config.connections {
-            next_ramp
-        } else {
-            next_sample
-        });
+        let mut wake = next_sample;
+        if slots.len() < config.connections {
+            wake = wake.min(next_ramp);
+        }
         if let Some(Reverse((due, _))) = timers.peek() {
             wake = wake.min(*due);
         }

@@ -355,7 +355,8 @@ impl<'a> Worker<'a> {
         self.slots[i].retry_at = Some(now + RETRY);
     }
 
-    /// Closes slot `i` (failing what is in flight as `kind`) and reconnects.
+    /// Closes slot `i`, dropping what was in flight (the caller has counted
+    /// it), and reconnects unless the slot is done.
     fn reopen(&mut self, i: usize, now: Instant) {
         let slot = &mut self.slots[i];
         if let Some(mut stream) = slot.stream.take() {
