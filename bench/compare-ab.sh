@@ -19,13 +19,12 @@ trap 'kill "$pid" 2>/dev/null; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
 url="http://$(sed -n 's/^listening on //p' "$out")/numbers.txt"
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. bench/common.sh
 
 ab_rates=() bench_rates=()
 for round in $(seq 1 "$rounds"); do
     a=$(taskset -c 1 ab -q -n 10000 -c 100 "$url" | awk '/^Failed requests/ { f = $3 } /^Requests per second/ { r = $4 } END { print (f == 0) ? r : "failed:" f }')
-    b=$(taskset -c 1 target/release/bench load "$url" --no-keepalive -n 10000 -c 100 --json 2>/dev/null \
-        | python3 -c 'import json, sys; r = json.load(sys.stdin); e = r["errors"]; print(r["requests_per_s"] if sum(e.values()) == 0 else "errors:%s" % e)')
+    b=$(taskset -c 1 target/release/bench load "$url" --no-keepalive -n 10000 -c 100 --json 2>/dev/null | bench_rate)
     echo "round $round: ab $a req/s, bench $b req/s"
     ab_rates+=("$a") bench_rates+=("$b")
 done

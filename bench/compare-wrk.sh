@@ -24,13 +24,12 @@ pid=$(bench/nginx/nginx.sh start "$port" 1)
 trap 'bench/nginx/nginx.sh stop "$pid"' EXIT
 for worker in $(cat "/proc/$pid/task/$pid/children"); do taskset -pc 0 "$worker" >/dev/null; done
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. bench/common.sh
 
 wrk_rates=() bench_rates=()
 for round in $(seq 1 "$rounds"); do
     w=$(taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "$url" | awk '/^Requests\/sec/ { print $2 }')
-    b=$(taskset -c 1 target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null \
-        | python3 -c 'import json, sys; r = json.load(sys.stdin); e = r["errors"]; print(r["requests_per_s"] if sum(e.values()) == 0 else "errors:%s" % e)')
+    b=$(taskset -c 1 target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null | bench_rate)
     echo "round $round: wrk $w req/s, bench $b req/s"
     wrk_rates+=("$w") bench_rates+=("$b")
 done
