@@ -40,6 +40,10 @@
 //!   thread (`-t 1`) leaves a core to a one-thread server; compare servers in
 //!   one run, as ratios, and against wrk or ab measured in the same run
 //!   (`bench/compare-wrk.sh`), never against numbers from another day.
+//! - *The client's sleep is the server's cost*: `load` polls for up to 50 µs
+//!   after a batch of answers before it sleeps, because waking a sleeping
+//!   client is paid on the server's CPU (see `net::wait_spinning`). Under
+//!   load the bench therefore keeps its own core busy.
 //!
 //! # Error kinds
 //!

@@ -19,7 +19,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
-use crate::net::{connect, connected, interrupted, wait, would_block};
+use crate::net::{connect, connected, interrupted, wait_spinning, would_block};
 use crate::response::{Parsed, Parser};
 use crate::stats::{Errors, Percentiles, histogram, record};
 use crate::target::Target;
@@ -222,6 +222,9 @@ struct Worker<'a> {
 
 /// How often timeouts and connect retries are checked.
 const TICK: Duration = Duration::from_millis(20);
+/// How long the loop polls without sleeping after a wake-up that brought
+/// events, before it blocks in `epoll_wait` (see `net::wait_spinning`).
+const SPIN: Duration = Duration::from_micros(50);
 /// Pause before retrying a connect that failed at once (EMFILE, EADDRNOTAVAIL).
 const RETRY: Duration = Duration::from_millis(10);
 
@@ -275,9 +278,17 @@ impl<'a> Worker<'a> {
             if let (Some(planned), false) = (self.planned(), self.idle.is_empty()) {
                 wake = wake.min(planned);
             }
-            wait(
+            // Right after a batch of answers more are likely on the way:
+            // poll for a moment before sleeping (see `wait_spinning`).
+            let spin = if events.is_empty() {
+                Duration::ZERO
+            } else {
+                SPIN
+            };
+            wait_spinning(
                 &mut self.poll,
                 &mut events,
+                spin,
                 wake.saturating_duration_since(now),
             )?;
             for event in events.iter() {
