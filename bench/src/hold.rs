@@ -47,7 +47,8 @@ pub struct Sample {
     pub t_s: f64,
     /// Connections open and answering.
     pub open: usize,
-    /// Connects refused or failed so far.
+    /// Connects refused or failed, and connections answered `503` (the
+    /// server at its limit), so far.
     pub refused: u64,
     /// Connections reset or closed by the server so far.
     pub reset: u64,
@@ -72,7 +73,7 @@ pub struct HoldReport {
     pub held_max: usize,
     /// Connections open at the end.
     pub held_at_end: usize,
-    /// Connects refused or failed.
+    /// Connects refused or failed, and connections answered `503`.
     pub refused: u64,
     /// Connections reset or closed by the server.
     pub reset: u64,
@@ -280,15 +281,24 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
                     }
                     Ok(n) => {
                         let unasked = slot.waiting_since.is_none();
-                        let (mut ok, mut wrong) = (0, 0);
+                        let (mut ok, mut full, mut wrong) = (0, 0, 0);
                         let fed = slot.parser.feed(
                             &buf[..n],
                             || true,
-                            |p| {
-                                if p.status == 200 { ok += 1 } else { wrong += 1 }
+                            |p| match p.status {
+                                200 => ok += 1,
+                                503 => full += 1,
+                                _ => wrong += 1,
                             },
                         );
                         requests += ok;
+                        if full > 0 {
+                            // 503: the server is at its connection limit and
+                            // says so (asked or not): a clean refusal.
+                            refused += 1;
+                            close(&poll, slot, &mut open);
+                            break;
+                        }
                         bad += wrong;
                         if fed.is_err() || wrong > 0 || unasked {
                             // A malformed answer, or bytes no HEAD asked for.

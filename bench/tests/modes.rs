@@ -125,3 +125,18 @@ fn hold_reports_resets() {
     assert_eq!(report.reset, 50, "{report:#?}");
     assert_eq!(report.held_at_end, 0, "{report:#?}");
 }
+
+/// A server at its limit answers `503` the moment it accepts (as `select`
+/// does past FD_SETSIZE): each such connection is refused, not a bad answer.
+#[test]
+fn hold_counts_503_as_refused() {
+    fn full_server(mut stream: TcpStream) {
+        let answer =
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let _ = stream.write_all(answer);
+    }
+    let report = hold::run(&hold_config(serve(full_server)), |_| {}).unwrap();
+    assert_eq!(report.refused, 50, "{report:#?}");
+    assert_eq!(report.bad_answers + report.reset, 0, "{report:#?}");
+    assert_eq!(report.held_at_end, 0, "{report:#?}");
+}

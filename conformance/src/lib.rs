@@ -25,8 +25,10 @@
 //! check the declared behaviour instead of skipping. For example with
 //! [`Concurrency::OneAtATime`] the "keep-alive clients are served at once"
 //! case becomes "a second client waits until the first one leaves", and the
-//! overlapping-delays case expects the delays to add up. No case is ever
-//! skipped silently.
+//! overlapping-delays case expects the delays to add up. A model with an
+//! fd-number limit ([`Target::fd_limit`], `select`) is expected to refuse the
+//! clients past it cleanly, where every other model serves them all. No case
+//! is ever skipped silently.
 //!
 //! # Layout
 //! - [`server`]: starting a server binary, reading its `listening on` line,
@@ -42,6 +44,8 @@ pub mod server;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 /// How many connections a model serves at once: its one declared limit that
 /// changes what the suite expects.
@@ -65,6 +69,9 @@ pub struct Target {
     pub args: Vec<String>,
     /// How many connections it serves at once.
     pub concurrency: Concurrency,
+    /// One past the highest fd the model's wait call can watch, if it has
+    /// such a limit (`select`: FD_SETSIZE, 1024). Clients past it are refused.
+    pub fd_limit: Option<usize>,
 }
 
 impl Target {
@@ -75,6 +82,7 @@ impl Target {
             binary: PathBuf::from(binary),
             args: Vec::new(),
             concurrency: Concurrency::Concurrent,
+            fd_limit: None,
         }
     }
 
@@ -88,6 +96,13 @@ impl Target {
     /// Declares how many connections the model serves at once.
     pub fn concurrency(mut self, concurrency: Concurrency) -> Target {
         self.concurrency = concurrency;
+        self
+    }
+
+    /// Declares an fd-number limit: a client whose fd would be at or above
+    /// `limit` is refused (503 or a close) and everyone else carries on.
+    pub fn fd_limit(mut self, limit: usize) -> Target {
+        self.fd_limit = Some(limit);
         self
     }
 }
@@ -129,6 +144,13 @@ pub fn cases() -> Vec<Case> {
 /// (filters, `--list`, `--test-threads` work as in `cargo test`). Cases mostly
 /// wait on sockets and timers, so by default 8 run at once.
 pub fn main(targets: Vec<Target>) -> ExitCode {
+    // Some cases hold over a thousand connections: lift the soft fd limit
+    // (often 1024) to the hard one, as the servers do for themselves.
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
     let mut arguments = libtest_mimic::Arguments::from_args();
     arguments.test_threads.get_or_insert(8);
     let cases: Vec<Arc<Case>> = cases().into_iter().map(Arc::new).collect();

@@ -41,8 +41,11 @@
 //! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
 //! - [`trace`]: the `--trace` lines, and the [`trace!`] macro.
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
+//! - [`conn`]: the non-blocking side every event-loop model shares: a
+//!   connection's reads and writes, the accepting listener, refusing at the limit.
 
 pub mod args;
+pub mod conn;
 pub mod errors;
 pub mod shutdown;
 pub mod start;

@@ -115,6 +115,21 @@ impl Connection {
         }
     }
 
+    /// A connection accepted at `now` only to be turned away: the server is
+    /// at its connection limit. Over HTTP it owes a `503 Service Unavailable`
+    /// (with `Connection: close`) and then closes; over echo there is nothing
+    /// to say, so it is closed from the start. It reads nothing.
+    pub fn refused(service: Arc<Service>, now: Instant) -> Connection {
+        let mut conn = Connection::new(service, now);
+        conn.reading = false;
+        match conn.service.proto {
+            Proto::Http => conn.reject(Rejection::ServiceUnavailable, None),
+            Proto::Echo => conn.closing = true,
+        }
+        conn.settle();
+        conn
+    }
+
     /// How many bytes the model may read now; 0 means "do not read" (the
     /// peer's EOF was seen, or the connection is closing, or it is full:
     /// that is backpressure). Reading more than this breaks the memory bound.

@@ -21,6 +21,10 @@ pub enum Rejection {
     HeadTooLarge,
     /// 505: an HTTP version other than 1.0 and 1.1 (HTTP/2's preface too).
     VersionNotSupported,
+    /// 503: the server is at its connection limit (`--max-conns`, or an fd
+    /// its wait call cannot watch, like `select`'s FD_SETSIZE). Sent as soon
+    /// as the connection is accepted, before any request is read.
+    ServiceUnavailable,
 }
 
 impl Rejection {
@@ -34,6 +38,7 @@ impl Rejection {
             Rejection::ContentTooLarge => (413, "Content Too Large"),
             Rejection::HeadTooLarge => (431, "Request Header Fields Too Large"),
             Rejection::VersionNotSupported => (505, "HTTP Version Not Supported"),
+            Rejection::ServiceUnavailable => (503, "Service Unavailable"),
         }
     }
 }
@@ -52,6 +57,9 @@ impl fmt::Display for Rejection {
             Rejection::HeadTooLarge => write!(f, "{code} {reason}: request head over 8 KiB"),
             Rejection::VersionNotSupported => {
                 write!(f, "{code} {reason}: only HTTP/1.0 and HTTP/1.1")
+            }
+            Rejection::ServiceUnavailable => {
+                write!(f, "{code} {reason}: too many connections, try again later")
             }
         }
     }

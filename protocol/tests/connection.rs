@@ -344,3 +344,28 @@ fn directory_site() {
         "the embedded site is not served with --root"
     );
 }
+
+/// A connection over the server's limit: HTTP owes one 503 that closes, and
+/// reads nothing; echo is closed at once with nothing owed.
+#[test]
+fn refused_connection() {
+    let t0 = Instant::now();
+    let mut conn = Connection::refused(service(Proto::Http), t0);
+    assert_eq!(
+        conn.read_capacity(),
+        0,
+        "a refused connection reads nothing"
+    );
+    assert!(!conn.is_closed(), "the 503 is still owed");
+    let mut out = Vec::new();
+    drain(&mut conn, &mut out, t0);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert_eq!(statuses(&out), vec![503]);
+    assert!(text.contains("Connection: close\r\n"), "{text}");
+    assert!(text.ends_with("503 Service Unavailable: too many connections, try again later\n"));
+    assert!(conn.is_closed());
+
+    let echo = Connection::refused(service(Proto::Echo), t0);
+    assert!(echo.is_closed());
+    assert!(!echo.wants_write());
+}

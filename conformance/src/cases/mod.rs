@@ -4,6 +4,7 @@ mod bad_input;
 mod concurrency;
 mod echo;
 mod http;
+mod limits;
 mod process;
 
 use crate::Case;
@@ -15,6 +16,7 @@ pub fn all() -> Vec<Case> {
     all.extend(bad_input::cases());
     all.extend(echo::cases());
     all.extend(concurrency::cases());
+    all.extend(limits::cases());
     all.extend(process::cases());
     all
 }

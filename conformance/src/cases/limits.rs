@@ -1,0 +1,168 @@
+//! Connection limits: `--max-conns`, and a thousand-odd clients at once,
+//! which `select` (fds below FD_SETSIZE only) must refuse cleanly past its
+//! limit while every other model serves them all.
+
+use std::io::{ErrorKind, Read};
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, check};
+use crate::server::Running;
+use crate::{Case, Concurrency, Outcome, Target};
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case::new(
+            "max_conns",
+            "Past --max-conns a client is refused at once (503 or a close); the held ones carry on, and a freed place is taken again.",
+            max_conns,
+        ),
+        Case::new(
+            "eleven_hundred_connections",
+            "1100 clients at once are all served, or past a declared fd limit refused cleanly (503 or a close) with no crash; a client after them is served.",
+            eleven_hundred_connections,
+        ),
+    ]
+}
+
+/// How a client that asked `GET /numbers.txt` with `Connection: close` fared.
+#[derive(Debug, PartialEq, Eq)]
+enum Fate {
+    /// A 200 with the file.
+    Served,
+    /// A 503 saying `Connection: close`, or a close without a byte.
+    Refused,
+}
+
+/// Sends one closing GET on `client` and reads until the server closes.
+fn fate(client: &mut Client) -> Result<Fate, String> {
+    // The send may fail if the server already refused and closed: that
+    // refusal is still read below.
+    let _ = client.send("GET /numbers.txt HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut stream = client.stream();
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            // A reset after the answer (our GET reached a closed socket).
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Err(e) => {
+                return Err(format!(
+                    "read: {e}; had {:?}",
+                    String::from_utf8_lossy(&got)
+                ));
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    if got.is_empty() {
+        Ok(Fate::Refused)
+    } else if text.starts_with("HTTP/1.1 200 ")
+        && text.ends_with("zero\none\ntwo\nthree\nfour\nfive\n")
+    {
+        Ok(Fate::Served)
+    } else if text.starts_with("HTTP/1.1 503 ") && text.contains("\r\nConnection: close\r\n") {
+        Ok(Fate::Refused)
+    } else {
+        Err(format!("neither served nor cleanly refused: {text:?}"))
+    }
+}
+
+/// A new client is served within a couple of seconds (the server may still
+/// be closing the last crowd).
+fn served_again(server: &Running) -> Outcome {
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let outcome = Client::connect(server.addr).and_then(|mut c| fate(&mut c));
+        match outcome {
+            Ok(Fate::Served) => return Ok(()),
+            other if Instant::now() >= until => {
+                return Err(format!("a client after the crowd: {other:?}"));
+            }
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn max_conns(target: &Target) -> Outcome {
+    const LIMIT: usize = 8;
+    let server = target.start(&["--max-conns", &LIMIT.to_string()])?;
+    match target.concurrency {
+        Concurrency::Concurrent => {
+            let mut held = (0..LIMIT)
+                .map(|_| Client::connect(server.addr))
+                .collect::<Result<Vec<_>, _>>()?;
+            for client in &mut held {
+                check(client.get("/numbers.txt")?.status == 200, || {
+                    "a held client".into()
+                })?;
+            }
+            for extra in 0..2 {
+                let fate = fate(&mut Client::connect(server.addr)?)?;
+                check(fate == Fate::Refused, || {
+                    format!(
+                        "client {} of {LIMIT} allowed was {fate:?}",
+                        LIMIT + 1 + extra
+                    )
+                })?;
+            }
+            for client in &mut held {
+                check(client.get("/bytes/3")?.body == b"abc", || {
+                    "a held client after the refusals".into()
+                })?;
+            }
+            held.pop(); // one place frees up
+            served_again(&server)?;
+        }
+        Concurrency::OneAtATime => {
+            // One connection at a time never reaches the limit: each of more
+            // clients than the limit, one after another, is served.
+            for i in 0..LIMIT + 2 {
+                let fate = fate(&mut Client::connect(server.addr)?)?;
+                check(fate == Fate::Served, || format!("client {i}: {fate:?}"))?;
+            }
+        }
+    }
+    server.finish()
+}
+
+fn eleven_hundred_connections(target: &Target) -> Outcome {
+    const CLIENTS: usize = 1100;
+    let server = target.start(&[])?;
+    if target.concurrency == Concurrency::OneAtATime {
+        // Served in turn: connect, ask, read, close, 1100 times.
+        for i in 0..CLIENTS {
+            let fate = fate(&mut Client::connect(server.addr)?)?;
+            check(fate == Fate::Served, || format!("client {i}: {fate:?}"))?;
+        }
+        return server.finish();
+    }
+    // All connected at once before anyone asks, so all hold an fd together.
+    let mut clients = (0..CLIENTS)
+        .map(|_| Client::connect(server.addr))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut served = 0;
+    for (i, client) in clients.iter_mut().enumerate() {
+        match fate(client).map_err(|e| format!("client {i}: {e}"))? {
+            Fate::Served => served += 1,
+            Fate::Refused if target.fd_limit.is_some() => {}
+            Fate::Refused => {
+                return Err(format!("client {i} refused; the model declares no limit"));
+            }
+        }
+    }
+    match target.fd_limit {
+        None => check(served == CLIENTS, || {
+            format!("served {served} of {CLIENTS}")
+        })?,
+        // fds 0-2, the listener and a few of the server's own are below the
+        // limit too, so a little under `limit` clients fit.
+        Some(limit) => check(served + 32 >= limit && served < limit, || {
+            format!("served {served} of {CLIENTS} with an fd limit of {limit}")
+        })?,
+    }
+    drop(clients);
+    served_again(&server)?;
+    server.finish()
+}

@@ -1,0 +1,84 @@
+//! # select and poll: readiness, asked for every connection on every call
+//!
+//! ## Model
+//! I/O multiplexing, level-triggered: one thread, non-blocking sockets, and
+//! one loop that blocks in a single call asking the kernel "which of these
+//! fds can I read or write without blocking?". It then does exactly that
+//! work, and asks again. One slow client no longer holds up the others, and
+//! an idle server sleeps in the kernel instead of spinning (compare
+//! `nonblocking`). This crate builds two binaries on one loop:
+//!
+//! - `select` (port 7005) asks with `select(2)`: two bitmaps of fds, for read
+//!   and write interest, rebuilt before every call because the kernel writes
+//!   its answer into them.
+//! - `poll` (port 7006) asks with `poll(2)`: an array of `(fd, events)`, the
+//!   answer in a separate `revents` field, and no limit on the fd number.
+//!
+//! `event_loop` is the loop both share; `select.rs` and `poll.rs` hold only
+//! the wait call, so the diff between those two files is the difference
+//! between the two calls. The non-blocking reads, writes and accepts are
+//! `plumbing::conn`, which every event-loop model shares.
+//!
+//! ## Syscalls
+//! `select` (or `poll`) once per loop round; `accept4` until EAGAIN when the
+//! listener is readable; `recvfrom` once per readable connection
+//! (level-triggered: bytes left over are reported again by the next call);
+//! `sendto` until EAGAIN or nothing is left; `close`. Interest follows the
+//! protocol: read while it has room for input, write only while it has
+//! bytes to send (an idle socket is always writable, so asking otherwise
+//! would make every call return at once).
+//!
+//! ## Where it blocks
+//! Only in `select`/`poll`, for at most the time until the earliest deadline
+//! of any connection (a `/delay`, a 408, an idle timeout). Every other call
+//! is on a non-blocking fd and returns at once. A `/cpu` request still
+//! blocks everyone: one thread does all the work.
+//!
+//! ## EAGAIN and EINTR
+//! EAGAIN after a readiness report is a spurious wake-up (or another process
+//! took the client): the connection simply waits for the next report. A
+//! write that returns EAGAIN keeps its tail in the protocol and turns on
+//! write interest. EINTR from the wait call is retried against the deadline
+//! computed before the first try, so a signal never stretches a `/delay`.
+//!
+//! ## Limits
+//! - `select` cannot watch an fd at or above FD_SETSIZE (1024): the bitmap
+//!   has no bit for it. With fds 0–2, the listener and the signal thread's
+//!   needs, about 1020 clients fit; a connection that gets a higher fd is
+//!   answered `503 Service Unavailable` (echo: closed) at once and the rest
+//!   carry on. `--trace` logs each refusal. `poll` has no such limit.
+//! - Both pass their whole interest list to the kernel on every call, and
+//!   both scan every connection afterwards: the cost per call is O(all
+//!   connections), not O(ready ones). That is what `epoll` fixes.
+//! - `--max-conns N`: connection N+1 gets the same 503.
+//!
+//! ## Try it
+//! ```text
+//! cargo run --release -p select -- --trace
+//! cargo run --release -p select --bin poll -- --trace
+//! curl -s http://127.0.0.1:7005/numbers.txt
+//! strace -e trace=select,accept4,recvfrom,sendto target/release/select
+//! ```
+
+mod event_loop;
+mod poll;
+mod select;
+
+use std::io;
+
+use plumbing::Server;
+
+/// The default port of `select` (SPEC §1).
+pub const SELECT_PORT: u16 = 7005;
+/// The default port of `poll` (SPEC §1).
+pub const POLL_PORT: u16 = 7006;
+
+/// Serves with `select(2)` until shutdown.
+pub fn serve_select(server: Server) -> io::Result<()> {
+    event_loop::serve(server, select::Select)
+}
+
+/// Serves with `poll(2)` until shutdown.
+pub fn serve_poll(server: Server) -> io::Result<()> {
+    event_loop::serve(server, poll::Poll)
+}

@@ -1,0 +1,95 @@
+//! The wait call of the `poll` binary: `poll(2)` over an array of `pollfd`.
+
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::time::Instant;
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use plumbing::conn::{Conn, timeout_ms};
+use plumbing::trace;
+
+use crate::event_loop::{Readiness, Ready, Wait};
+
+/// `poll(2)`: the interest is an array of `(fd, events)`, and the kernel
+/// writes its answer into a separate `revents` field, so the array says
+/// exactly which fds are meant, with no bitmap and no FD_SETSIZE. The kernel
+/// still looks at every entry on every call, and the loop still scans the
+/// whole answer: the work per call grows with the number of connections.
+#[derive(Debug, Default)]
+pub struct Poll;
+
+// ANCHOR: poll_wait
+impl Wait for Poll {
+    const FD_LIMIT: Option<RawFd> = None;
+
+    fn wait(
+        &mut self,
+        listener: Option<BorrowedFd<'_>>,
+        conns: &[Conn],
+        deadline: Option<Instant>,
+        ready: &mut Ready,
+    ) -> io::Result<()> {
+        // The array: the listener first (if watched), then one entry per
+        // connection that wants something, and which connection each is.
+        // A connection that wants nothing (a /delay after the client's EOF)
+        // is left out: poll reports hangups and errors even with no events
+        // asked for, and that would wake the loop again at once, for ever.
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(conns.len() + 1);
+        let mut owners: Vec<usize> = Vec::with_capacity(conns.len());
+        if let Some(fd) = listener {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        }
+        for (i, conn) in conns.iter().enumerate() {
+            let mut events = PollFlags::empty();
+            if conn.wants_read() {
+                events |= PollFlags::POLLIN;
+            }
+            if conn.wants_write() {
+                events |= PollFlags::POLLOUT;
+            }
+            if !events.is_empty() {
+                fds.push(PollFd::new(conn.as_fd(), events));
+                owners.push(i);
+            }
+        }
+        loop {
+            // Milliseconds, rounded up, recomputed from the same deadline on
+            // every retry, so an EINTR never stretches the wait.
+            let timeout = match timeout_ms(deadline, Instant::now()) {
+                None => PollTimeout::NONE,
+                Some(ms) => PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            };
+            match poll(&mut fds, timeout) {
+                Ok(n) => {
+                    trace!("poll: {n} ready of {} connections", conns.len());
+                    let mut answers = fds
+                        .iter()
+                        .map(|fd| fd.revents().unwrap_or(PollFlags::empty()));
+                    ready.listener = listener.is_some()
+                        && answers
+                            .next()
+                            .is_some_and(|r| r.contains(PollFlags::POLLIN));
+                    ready.conns.clear();
+                    ready.conns.resize(conns.len(), Readiness::default());
+                    for (&i, revents) in owners.iter().zip(answers) {
+                        ready.conns[i] = Readiness {
+                            // POLLHUP and POLLERR count as readable: the read
+                            // that follows returns the EOF or the error.
+                            readable: revents.intersects(
+                                PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR,
+                            ),
+                            writable: revents.contains(PollFlags::POLLOUT),
+                        };
+                    }
+                    return Ok(());
+                }
+                // EINTR: a signal arrived before any fd was ready. Not an
+                // error: wait again for what is left of the same deadline.
+                Err(Errno::EINTR) => trace!("poll: EINTR, retrying"),
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+}
+// ANCHOR_END: poll_wait
