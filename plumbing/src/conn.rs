@@ -243,6 +243,19 @@ pub fn timeout_ms(deadline: Option<Instant>, now: Instant) -> Option<Duration> {
     Some(Duration::from_millis(left.as_micros().div_ceil(1000) as u64))
 }
 
+/// A wait's timeout in a trace line: `timeout 200ms`, or `no timeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShowTimeout(pub Option<Duration>);
+
+impl std::fmt::Display for ShowTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(timeout) => write!(f, "timeout {timeout:.1?}"),
+            None => write!(f, "no timeout"),
+        }
+    }
+}
+
 // ANCHOR: acceptor
 /// The listening socket of an event loop: non-blocking, so `accept` returns
 /// EAGAIN instead of waiting when the backlog is empty.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use plumbing::conn::{Conn, timeout_ms};
+use plumbing::conn::{Conn, ShowTimeout, timeout_ms};
 use plumbing::trace;
 
 use crate::event_loop::{Readiness, Ready, Wait};
@@ -56,13 +56,18 @@ impl Wait for Poll {
         loop {
             // Milliseconds, rounded up, recomputed from the same deadline on
             // every retry, so an EINTR never stretches the wait.
-            let timeout = match timeout_ms(deadline, Instant::now()) {
+            let left = timeout_ms(deadline, Instant::now());
+            let timeout = match left {
                 None => PollTimeout::NONE,
                 Some(ms) => PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
             };
             match poll(&mut fds, timeout) {
                 Ok(n) => {
-                    trace!("poll: {n} ready of {} connections", conns.len());
+                    trace!(
+                        "poll: {n} of {} fds ready ({})",
+                        fds.len(),
+                        ShowTimeout(left)
+                    );
                     let mut answers = fds
                         .iter()
                         .map(|fd| fd.revents().unwrap_or(PollFlags::empty()));

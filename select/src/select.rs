@@ -7,7 +7,7 @@ use std::time::Instant;
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
 use nix::sys::time::{TimeVal, TimeValLike};
-use plumbing::conn::Conn;
+use plumbing::conn::{Conn, ShowTimeout};
 use plumbing::trace;
 
 use crate::event_loop::{Readiness, Ready, Wait};
@@ -40,8 +40,10 @@ impl Wait for Select {
             // the answer, so they are built anew for every call, retries too.
             let mut reads = FdSet::new();
             let mut writes = FdSet::new();
+            let mut watched = 0;
             if let Some(fd) = listener {
                 reads.insert(fd);
+                watched += 1;
             }
             for conn in conns {
                 if conn.wants_read() {
@@ -50,17 +52,17 @@ impl Wait for Select {
                 if conn.wants_write() {
                     writes.insert(conn.as_fd());
                 }
+                watched += usize::from(conn.wants_read() || conn.wants_write());
             }
             // The timeout, recomputed from the same deadline on every retry,
             // so an EINTR never stretches the wait. None: wait for readiness alone.
-            let mut timeout = deadline.map(|at| {
-                let left = at.saturating_duration_since(Instant::now());
-                TimeVal::microseconds(left.as_micros().try_into().unwrap_or(i64::MAX))
-            });
+            let left = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+            let mut timeout = left
+                .map(|left| TimeVal::microseconds(left.as_micros().try_into().unwrap_or(i64::MAX)));
             // nfds: one past the highest fd in either set (nix computes it).
             match select(None, &mut reads, &mut writes, None, timeout.as_mut()) {
                 Ok(n) => {
-                    trace!("select: {n} ready of {} connections", conns.len());
+                    trace!("select: {n} of {watched} fds ready ({})", ShowTimeout(left));
                     ready.listener = listener.is_some_and(|fd| reads.contains(fd));
                     ready.conns.clear();
                     ready.conns.extend(conns.iter().map(|conn| Readiness {

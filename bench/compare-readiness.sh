@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The readiness chapter's figures, in one run: blocking, nonblocking, select
+# and poll, each started on its own port and pinned to CPU 0, the bench on
+# CPU 1. For each model:
+#   - idle CPU: percent of one core used over 5 s with no client at all;
+#   - bench load -c100 -d5 /numbers.txt, ROUNDS rounds (median);
+#   - bench load -c100 -d5 /delay/100, once (it is paced by the delay).
+# Rounds alternate between the models, so drift hits all of them alike.
+# Errors are reported, not hidden: the blocking server serves one keep-alive
+# connection at a time, so its other 99 connections time out.
+#   bench/compare-readiness.sh [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+models=(blocking nonblocking select poll)
+cargo build --release -q -p bench -p blocking -p nonblocking -p select
+
+# start MODEL: starts it pinned to CPU 0 on a free port; sets $pid and $port.
+# Each model runs only while it is measured: a busy-polling server left
+# running would take CPU 0 from the others.
+pid='' port=''
+start() {
+    local out
+    out=$(mktemp)
+    taskset -c 0 "target/release/$1" --addr 127.0.0.1:0 >"$out" 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
+    port=$(sed -n 's/^listening on 127.0.0.1://p' "$out")
+    rm -f "$out"
+    [ -n "$port" ] || { echo "$1 did not start" >&2; exit 1; }
+}
+stop() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=''; }
+result=$(mktemp)
+trap 'rm -f "$result"; [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true' EXIT
+
+. bench/common.sh
+
+# Percent of one core a process used over 5 s: (utime + stime) from /proc.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+echo "idle CPU over 5 s, no client:"
+for model in "${models[@]}"; do
+    start "$model"
+    sleep 0.5
+    before=$(ticks "$pid")
+    sleep 5
+    after=$(ticks "$pid")
+    stop
+    printf '  %-12s %5.1f%% of a core\n' "$model" "$(awk -v a="$after" -v b="$before" -v hz="$hz" 'BEGIN { print (a - b) / hz / 5 * 100 }')"
+done
+
+# requests/s and the error count of a `bench load --json` report.
+rate_errors() {
+    python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("%.0f %d" % (r["requests_per_s"], sum(r["errors"].values())))'
+}
+# load MODEL PATH: starts MODEL, runs the bench against it, stops it.
+load() {
+    start "$1"
+    taskset -c 1 target/release/bench load "http://127.0.0.1:$port$2" -c100 -d5 --json 2>/dev/null | rate_errors
+    stop
+}
+
+echo "bench load -c100 -d5 /numbers.txt, $rounds rounds:"
+declare -A rates errs
+for round in $(seq 1 "$rounds"); do
+    line="  round $round:"
+    for model in "${models[@]}"; do
+        load "$model" /numbers.txt >"$result"
+        read -r rate err <"$result"
+        rates[$model]="${rates[$model]:-} $rate"
+        errs[$model]="${errs[$model]:-} $err"
+        line="$line $model $rate ($err errors)"
+    done
+    echo "$line"
+done
+for model in "${models[@]}"; do
+    printf '  %-12s median %8.0f req/s   errors per round:%s\n' "$model" \
+        "$(printf '%s\n' ${rates[$model]} | median)" "${errs[$model]}"
+done
+
+echo "bench load -c100 -d5 /delay/100:"
+for model in "${models[@]}"; do
+    load "$model" /delay/100 >"$result"
+    read -r rate err <"$result"
+    printf '  %-12s %8.1f req/s   %s errors\n' "$model" "$rate" "$err"
+done
