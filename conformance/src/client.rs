@@ -165,7 +165,7 @@ impl Client {
             return Err(format!("unexpected bytes: {:?}", self.pending_text()));
         }
         let mut buf = [0u8; 1024];
-        match self.stream.read(&mut buf) {
+        match read_some(&self.stream, &mut buf) {
             Ok(0) => Ok(Ended::Eof),
             Ok(n) => Err(format!(
                 "expected close, got {:?}",
@@ -200,7 +200,7 @@ impl Client {
 
     fn fill(&mut self) -> Result<usize, String> {
         let mut buf = [0u8; 64 * 1024];
-        match self.stream.read(&mut buf) {
+        match read_some(&self.stream, &mut buf) {
             Ok(n) => {
                 self.pending.extend_from_slice(&buf[..n]);
                 Ok(n)
@@ -215,6 +215,19 @@ impl Client {
     fn pending_text(&self) -> String {
         let text = String::from_utf8_lossy(&self.pending);
         text.chars().take(300).collect()
+    }
+}
+
+/// One `read`, retried on EINTR. The test process installs no signal
+/// handler, but on Linux a socket read with `SO_RCVTIMEO` returns EINTR after
+/// the process is stopped and resumed (signal(7)), as a frozen and thawed
+/// sandbox is. That says nothing about the server, so it is retried.
+pub fn read_some(mut stream: &TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            other => return other,
+        }
     }
 }
 

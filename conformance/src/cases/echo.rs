@@ -1,9 +1,9 @@
 //! `--proto echo`: every byte back, in order, whatever the split; half-close.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
-use crate::client::{Client, Rng, check};
+use crate::client::{Client, Rng, check, read_some};
 use crate::{Case, Outcome, Target};
 
 pub fn cases() -> Vec<Case> {
@@ -44,7 +44,7 @@ fn echo_8mib(target: &Target) -> Outcome {
         }
         Ok(())
     });
-    let mut reader = client.stream().try_clone().map_err(|e| e.to_string())?;
+    let reader = client.stream().try_clone().map_err(|e| e.to_string())?;
     reader
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
@@ -53,9 +53,8 @@ fn echo_8mib(target: &Target) -> Outcome {
     let mut rng = Rng::new(0xbeef);
     while received < TOTAL {
         let want = rng.range(1, buf.len());
-        let n = reader
-            .read(&mut buf[..want])
-            .map_err(|e| format!("read at {received}: {e}"))?;
+        let n =
+            read_some(&reader, &mut buf[..want]).map_err(|e| format!("read at {received}: {e}"))?;
         check(n > 0, || format!("EOF after {received} bytes"))?;
         let wrong = (0..n).find(|&k| buf[k] != byte_at(received + k));
         check(wrong.is_none(), || {

@@ -2,10 +2,10 @@
 //! which `select` (fds below FD_SETSIZE only) must refuse cleanly past its
 //! limit while every other model serves them all.
 
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, check};
+use crate::client::{Client, check, read_some};
 use crate::server::Running;
 use crate::{Case, Concurrency, Outcome, Target};
 
@@ -40,9 +40,8 @@ fn fate(client: &mut Client) -> Result<Fate, String> {
     let _ = client.send("GET /numbers.txt HTTP/1.1\r\nConnection: close\r\n\r\n");
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
-    let mut stream = client.stream();
     loop {
-        match stream.read(&mut buf) {
+        match read_some(client.stream(), &mut buf) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
             // A reset after the answer (our GET reached a closed socket).
