@@ -16,3 +16,34 @@ if sum(errors.values()):
     sys.exit("bench run had errors: %s" % errors)
 print(report["requests_per_s"])'
 }
+
+# start_server BINARY: starts target/release/BINARY on a free port, pinned to
+# CPU 0, and waits for its `listening on` line. Sets $server_pid and
+# $server_addr (127.0.0.1:PORT); fails if the server never says it listens.
+start_server() {
+    local out
+    out=$(mktemp)
+    taskset -c 0 "target/release/$1" --addr 127.0.0.1:0 >"$out" 2>/dev/null &
+    server_pid=$!
+    for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
+    server_addr=$(sed -n 's/^listening on //p' "$out")
+    rm -f "$out"
+    [ -n "$server_addr" ] || { echo "$1 did not start" >&2; return 1; }
+}
+
+# compare ROUNDS TOOL: ROUNDS alternating rounds of `run_TOOL` and `run_bench`
+# (functions the calling script defines, each printing one requests/s
+# figure), then the median of each and bench/TOOL.
+compare() {
+    local rounds=$1 tool=$2 round t b
+    local tool_rates=() bench_rates=()
+    for round in $(seq 1 "$rounds"); do
+        t=$("run_$tool")
+        b=$(run_bench)
+        echo "round $round: $tool $t req/s, bench $b req/s"
+        tool_rates+=("$t") bench_rates+=("$b")
+    done
+    t=$(printf '%s\n' "${tool_rates[@]}" | median)
+    b=$(printf '%s\n' "${bench_rates[@]}" | median)
+    echo "median: $tool $t req/s, bench $b req/s, bench/$tool = $(awk -v b="$b" -v t="$t" 'BEGIN { printf "%.3f", b / t }')"
+}

@@ -15,36 +15,25 @@ rounds=${1:-3}
 models=(blocking nonblocking select poll)
 cargo build --release -q -p bench -p blocking -p nonblocking -p select
 
-# start MODEL: starts it pinned to CPU 0 on a free port; sets $pid and $port.
+. bench/common.sh
+
 # Each model runs only while it is measured: a busy-polling server left
 # running would take CPU 0 from the others.
-pid='' port=''
-start() {
-    local out
-    out=$(mktemp)
-    taskset -c 0 "target/release/$1" --addr 127.0.0.1:0 >"$out" 2>/dev/null &
-    pid=$!
-    for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
-    port=$(sed -n 's/^listening on 127.0.0.1://p' "$out")
-    rm -f "$out"
-    [ -n "$port" ] || { echo "$1 did not start" >&2; exit 1; }
-}
-stop() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=''; }
+server_pid=''
+stop() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=''; }
 result=$(mktemp)
-trap 'rm -f "$result"; [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true' EXIT
-
-. bench/common.sh
+trap 'rm -f "$result"; [ -z "$server_pid" ] || kill -TERM "$server_pid" 2>/dev/null || true' EXIT
 
 # Percent of one core a process used over 5 s: (utime + stime) from /proc.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 echo "idle CPU over 5 s, no client:"
 for model in "${models[@]}"; do
-    start "$model"
+    start_server "$model"
     sleep 0.5
-    before=$(ticks "$pid")
+    before=$(ticks "$server_pid")
     sleep 5
-    after=$(ticks "$pid")
+    after=$(ticks "$server_pid")
     stop
     printf '  %-12s %5.1f%% of a core\n' "$model" "$(awk -v a="$after" -v b="$before" -v hz="$hz" 'BEGIN { print (a - b) / hz / 5 * 100 }')"
 done
@@ -58,8 +47,8 @@ print("%.0f %d" % (r["requests_per_s"], sum(r["errors"].values())))'
 }
 # load MODEL PATH: starts MODEL, runs the bench against it, stops it.
 load() {
-    start "$1"
-    taskset -c 1 target/release/bench load "http://127.0.0.1:$port$2" -c100 -d5 --json 2>/dev/null | rate_errors
+    start_server "$1"
+    taskset -c 1 target/release/bench load "http://$server_addr$2" -c100 -d5 --json 2>/dev/null | rate_errors
     stop
 }
 

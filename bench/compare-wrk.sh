@@ -26,13 +26,10 @@ for worker in $(cat "/proc/$pid/task/$pid/children"); do taskset -pc 0 "$worker"
 
 . bench/common.sh
 
-wrk_rates=() bench_rates=()
-for round in $(seq 1 "$rounds"); do
-    w=$(taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "$url" | awk '/^Requests\/sec/ { print $2 }')
-    b=$(taskset -c 1 target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null | bench_rate)
-    echo "round $round: wrk $w req/s, bench $b req/s"
-    wrk_rates+=("$w") bench_rates+=("$b")
-done
-w=$(printf '%s\n' "${wrk_rates[@]}" | median)
-b=$(printf '%s\n' "${bench_rates[@]}" | median)
-echo "median: wrk $w req/s, bench $b req/s, bench/wrk = $(awk -v b="$b" -v w="$w" 'BEGIN { printf "%.3f", b / w }')"
+run_wrk() {
+    taskset -c 1 wrk -t1 -c"$conns" -d"$seconds" "$url" | awk '/^Requests\/sec/ { print $2 }'
+}
+run_bench() {
+    taskset -c 1 target/release/bench load "$url" -t1 -c"$conns" -d"$seconds" --json 2>/dev/null | bench_rate
+}
+compare "$rounds" wrk
