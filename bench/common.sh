@@ -17,18 +17,20 @@ if sum(errors.values()):
 print(report["requests_per_s"])'
 }
 
-# start_server BINARY: starts target/release/BINARY on a free port, pinned to
-# CPU 0, and waits for its `listening on` line. Sets $server_pid and
-# $server_addr (127.0.0.1:PORT); fails if the server never says it listens.
+# start_server BINARY [FLAGS...]: starts target/release/BINARY with FLAGS on
+# a free port, pinned to the CPUs in $server_cpus (default: CPU 0), and waits
+# for its `listening on` line. Sets $server_pid and $server_addr
+# (127.0.0.1:PORT); fails if the server never says it listens.
 start_server() {
-    local out
+    local bin=$1 out
+    shift
     out=$(mktemp)
-    taskset -c 0 "target/release/$1" --addr 127.0.0.1:0 >"$out" 2>/dev/null &
+    taskset -c "${server_cpus:-0}" "target/release/$bin" --addr 127.0.0.1:0 "$@" >"$out" 2>/dev/null &
     server_pid=$!
     for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
     server_addr=$(sed -n 's/^listening on //p' "$out")
     rm -f "$out"
-    [ -n "$server_addr" ] || { echo "$1 did not start" >&2; return 1; }
+    [ -n "$server_addr" ] || { echo "$bin did not start" >&2; return 1; }
 }
 
 # compare ROUNDS TOOL: ROUNDS alternating rounds of `run_TOOL` and `run_bench`

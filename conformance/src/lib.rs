@@ -72,6 +72,10 @@ pub struct Target {
     /// One past the highest fd the model's wait call can watch, if it has
     /// such a limit (`select`: FD_SETSIZE, 1024). Clients past it are refused.
     pub fd_limit: Option<usize>,
+    /// The model never sleeps (the busy-poll loop): a case that checks a
+    /// server does not spin expects 100% CPU from it anyway, and checks the
+    /// rest of its behaviour.
+    pub spins: bool,
 }
 
 impl Target {
@@ -83,6 +87,7 @@ impl Target {
             args: Vec::new(),
             concurrency: Concurrency::Concurrent,
             fd_limit: None,
+            spins: false,
         }
     }
 
@@ -96,6 +101,12 @@ impl Target {
     /// Declares how many connections the model serves at once.
     pub fn concurrency(mut self, concurrency: Concurrency) -> Target {
         self.concurrency = concurrency;
+        self
+    }
+
+    /// Declares that the model busy-polls: it uses a whole CPU even idle.
+    pub fn spins(mut self) -> Target {
+        self.spins = true;
         self
     }
 

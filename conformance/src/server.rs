@@ -3,11 +3,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -31,16 +33,39 @@ impl Target {
     /// Starts the server with this target's model flags, `--addr
     /// 127.0.0.1:0` and `extra`, and waits for its `listening on` line.
     pub fn start(&self, extra: &[&str]) -> Result<Running, String> {
+        self.spawn(extra, None)
+    }
+
+    /// [`Target::start`] with the server's open-file limit, soft *and*
+    /// hard, set to `nofile` (the server raises its soft limit to the hard
+    /// one at start, so both are set): for running it out of fds.
+    pub fn start_with_nofile(&self, extra: &[&str], nofile: u64) -> Result<Running, String> {
+        self.spawn(extra, Some(nofile))
+    }
+
+    fn spawn(&self, extra: &[&str], nofile: Option<u64>) -> Result<Running, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
         let stderr = dir.path().join("stderr");
         let stderr_file = std::fs::File::create(&stderr).map_err(|e| e.to_string())?;
-        let mut child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .args(&self.args)
             .args(["--addr", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(stderr_file)
+            .stderr(stderr_file);
+        if let Some(nofile) = nofile {
+            let limit = move || {
+                setrlimit(Resource::RLIMIT_NOFILE, nofile, nofile).map_err(std::io::Error::from)
+            };
+            // SAFETY: the closure runs in the child between fork and exec,
+            // where only async-signal-safe calls are allowed. It makes one
+            // system call, setrlimit(2), which is async-signal-safe, and
+            // neither allocates nor takes a lock.
+            unsafe { command.pre_exec(limit) };
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
 
@@ -128,6 +153,22 @@ impl Running {
     /// Waits up to `limit` for the server to exit by itself.
     pub fn wait_exit(&mut self, limit: Duration) -> Result<Option<ExitStatus>, String> {
         wait_within(&mut self.child, limit)
+    }
+
+    /// CPU time the server has used so far, user and system, all threads
+    /// (`/proc/PID/stat`, fields 14 and 15, in USER_HZ ticks: 100 a second
+    /// on every Linux).
+    pub fn cpu_time(&self) -> Result<Duration, String> {
+        let path = format!("/proc/{}/stat", self.child.id());
+        let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        // The command name (field 2) may hold spaces: count from after it.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        match (ticks(11), ticks(12)) {
+            (Some(user), Some(system)) => Ok(Duration::from_millis((user + system) * 10)),
+            _ => Err(format!("cannot parse {path}: {stat:?}")),
+        }
     }
 
     /// What the server wrote to stderr so far.

@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Instant;
 
-use plumbing::conn::{Acceptor, Conn, READ_BUF, Reads, admit, close_done};
+use plumbing::conn::{Acceptor, Conn, Places, READ_BUF, Reads, admit, close_done};
 use plumbing::{Server, shutdown, trace};
 
 // ANCHOR: busy_loop
@@ -16,7 +16,8 @@ pub fn serve(server: Server) -> io::Result<()> {
         max_conns,
         ..
     } = server;
-    let mut acceptor = Acceptor::new(listener)?;
+    let mut acceptor = Acceptor::new(listener, &service)?;
+    let places = Places::new(max_conns);
     let mut conns: Vec<Conn> = Vec::new();
     let mut buf = vec![0u8; READ_BUF];
     loop {
@@ -30,7 +31,7 @@ pub fn serve(server: Server) -> io::Result<()> {
         //    at once when the backlog is empty: almost always.
         if acceptor.wants_accept(now) {
             acceptor.accept_all(now, |stream, _peer| {
-                admit(&mut conns, stream, &service, max_conns, None)
+                conns.extend(admit(stream, &service, &places, None));
             });
         }
 

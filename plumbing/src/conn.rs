@@ -7,14 +7,18 @@
 //!
 //! - [`Conn`]: a non-blocking socket and its protocol state. [`Conn::on_readable`]
 //!   reads, [`Conn::on_writable`] writes, [`Conn::on_timer`] fires deadlines.
-//! - [`Acceptor`]: the non-blocking listener, accepting until EAGAIN, with a
-//!   pause after EMFILE so a full fd table cannot spin the loop.
+//! - [`Acceptor`]: the non-blocking listener, accepting until EAGAIN; when the
+//!   process is out of fds it refuses the waiting clients with a reserve fd
+//!   (libuv's trick), so a full fd table cannot spin the loop.
+//! - [`Places`] and [`admit`]: `--max-conns`, counted across every thread.
 //! - [`refuse`]: turning a connection away at the server's limit.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use protocol::{Connection, Service};
@@ -31,10 +35,35 @@ pub enum Reads {
     /// One `read`. Enough for level-triggered waits (select, poll, epoll's
     /// default): if bytes are left, the next wait reports the fd again.
     Once,
-    /// Read until EAGAIN. Required by edge-triggered waits (`EPOLLET`, signal-
-    /// driven I/O): the kernel reports a *change*, once, so bytes left in the
-    /// socket would never be reported again.
-    UntilWouldBlock,
+    /// Read until EAGAIN, but at most `budget` times. Edge-triggered waits
+    /// (`EPOLLET`, mio, signal-driven I/O) need the drain: the kernel reports
+    /// a *change*, once, so bytes left in the socket would never be reported
+    /// again. The budget keeps one fast sender from holding the loop while
+    /// every other client waits; a caller that gets [`Drain::Unfinished`]
+    /// must ask the kernel to report the fd again (re-arm it).
+    UntilWouldBlock {
+        /// Most reads for this one report.
+        budget: usize,
+    },
+}
+
+/// Most `write` calls [`Conn::on_writable`] makes for one readiness report:
+/// 16 writes of up to 64 KiB is 1 MiB, enough to keep a fast reader's socket
+/// full, not enough for one big download to starve the other clients.
+pub const WRITE_BUDGET: usize = 16;
+
+/// Why [`Conn::on_readable`] or [`Conn::on_writable`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drain {
+    /// It stopped where the kernel will speak up again when things change:
+    /// EAGAIN, EOF, an error, or nothing left to write.
+    Done,
+    /// It stopped with the socket maybe still ready: the budget ran out, or
+    /// the protocol had no room for more input (backpressure). Harmless for
+    /// a level-triggered wait, which reports the fd again. An edge-triggered
+    /// wait will not (the edge is spent), so the loop must re-arm the fd
+    /// once it wants the rest.
+    Unfinished,
 }
 
 // ANCHOR: conn
@@ -46,18 +75,26 @@ pub struct Conn {
     state: Connection,
     /// A read or write failed for real (a reset, a broken pipe): close it.
     failed: bool,
+    /// Its place under `--max-conns`, given back when the `Conn` is dropped.
+    _place: Place,
 }
 
 impl Conn {
     /// Wraps a freshly accepted socket: non-blocking, and `TCP_NODELAY`
     /// (responses are written whole; Nagle would only hold them back).
-    pub fn new(stream: TcpStream, service: &Arc<Service>, now: Instant) -> io::Result<Conn> {
+    pub fn new(
+        stream: TcpStream,
+        service: &Arc<Service>,
+        place: Place,
+        now: Instant,
+    ) -> io::Result<Conn> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
         Ok(Conn {
             stream,
             state: Connection::new(service.clone(), now),
             failed: false,
+            _place: place,
         })
     }
 
@@ -102,48 +139,64 @@ impl Conn {
     /// The socket is readable (or, in the busy-poll loop, might be): read at
     /// most what the protocol has room for, and hand it over. A real failure
     /// (a reset) marks the connection done.
-    pub fn on_readable(&mut self, buf: &mut [u8], reads: Reads) {
+    pub fn on_readable(&mut self, buf: &mut [u8], reads: Reads) -> Drain {
         let fd = self.fd();
+        let budget = match reads {
+            Reads::Once => 1,
+            Reads::UntilWouldBlock { budget } => budget,
+        };
+        let mut done = 0;
         while !self.failed {
             let capacity = self.state.read_capacity().min(buf.len());
             if capacity == 0 {
-                return; // backpressure or EOF seen: leave the bytes in the kernel
+                // Backpressure (or EOF already seen): leave the bytes in the kernel.
+                return Drain::Unfinished;
             }
+            if done == budget {
+                trace!("read fd={fd}: budget of {budget} reads spent");
+                return Drain::Unfinished;
+            }
+            done += 1;
             match self.stream.read(&mut buf[..capacity]) {
                 Ok(0) => {
                     trace!("read fd={fd}: EOF");
                     self.state.received_eof(Instant::now());
-                    return;
+                    return Drain::Done;
                 }
                 Ok(n) => {
                     trace!("read fd={fd}: {n} bytes");
                     self.state.received(&buf[..n], Instant::now());
-                    if reads == Reads::Once {
-                        return;
-                    }
                 }
                 // EAGAIN: nothing (more) to read. After a readiness report
                 // this is a spurious wake-up (or a drained socket), never an error.
                 Err(err) if would_block(&err) => {
                     trace!("read fd={fd}: EAGAIN");
-                    return;
+                    return Drain::Done;
                 }
                 // EINTR: a signal arrived mid-call; nothing was read. Try again.
                 Err(err) if interrupted(&err) => trace!("read fd={fd}: EINTR, retrying"),
                 Err(err) => self.fail("read", &err),
             }
         }
+        Drain::Done
     }
     // ANCHOR_END: on_readable
 
     // ANCHOR: on_writable
-    /// Writes what the protocol has to say until it has nothing left or the
-    /// socket's send buffer is full. Called when the socket is writable, and
-    /// also straight after a read: the answer usually fits at once, and
-    /// waiting a round for writability would only add a wake-up.
-    pub fn on_writable(&mut self) {
+    /// Writes what the protocol has to say until it has nothing left, the
+    /// socket's send buffer is full, or [`WRITE_BUDGET`] writes are made.
+    /// Called when the socket is writable, and also straight after a read:
+    /// the answer usually fits at once, and waiting a round for writability
+    /// would only add a wake-up.
+    pub fn on_writable(&mut self) -> Drain {
         let fd = self.fd();
+        let mut done = 0;
         while self.state.wants_write() && !self.failed {
+            if done == WRITE_BUDGET {
+                trace!("write fd={fd}: budget of {WRITE_BUDGET} writes spent");
+                return Drain::Unfinished;
+            }
+            done += 1;
             let len = self.state.output().len();
             match self.stream.write(self.state.output()) {
                 // A partial write (n < len) is normal: the protocol keeps the
@@ -156,7 +209,7 @@ impl Conn {
                 // Keep the rest; write interest brings us back when there is room.
                 Err(err) if would_block(&err) => {
                     trace!("write fd={fd}: EAGAIN with {len} bytes left");
-                    return;
+                    return Drain::Done;
                 }
                 Err(err) if interrupted(&err) => trace!("write fd={fd}: EINTR, retrying"),
                 // EPIPE, ECONNRESET: the client is gone. (std writes to
@@ -164,6 +217,18 @@ impl Conn {
                 Err(err) => self.fail("write", &err),
             }
         }
+        Drain::Done
+    }
+
+    /// The wait reported a hang-up or an error (`EPOLLHUP`, `EPOLLERR`): the
+    /// peer reset the connection, or both directions are shut. Nothing owed
+    /// can be delivered any more, so the connection is done. (A peer's plain
+    /// half-close is not a hang-up: it reads as EOF, and what is owed is
+    /// still sent.) Waits report these even when no interest was asked for,
+    /// so a loop must act on them or be woken again for ever.
+    pub fn on_hangup(&mut self) {
+        trace!("hangup fd={}: the peer is gone", self.fd());
+        self.failed = true;
     }
 
     /// A read or write failed: this connection is done; no other is affected.
@@ -188,31 +253,77 @@ impl Conn {
 }
 
 // ANCHOR: admit
-/// Takes a newly accepted client into the table `conns`, or turns it away
-/// ([`refuse`]) when the table holds `max_conns` already or when its fd is at
-/// or above `fd_limit` (the highest fd the model's wait call can watch, plus
-/// one: `select`'s FD_SETSIZE).
+/// `--max-conns`, counted across every thread of a server: a place is taken
+/// when a connection is admitted and given back when its [`Conn`] is dropped.
+/// One shared counter is all the threads of `epoll --workers N` share, so
+/// the flag means the same with one worker or many.
+#[derive(Debug, Clone)]
+pub struct Places {
+    /// Connections now open, over all threads.
+    taken: Arc<AtomicUsize>,
+    /// `--max-conns`.
+    max: usize,
+}
+
+/// One connection's place under `--max-conns`; dropping it frees the place.
+#[derive(Debug)]
+pub struct Place(Arc<AtomicUsize>);
+
+impl Places {
+    /// Room for `max` connections at once.
+    pub fn new(max: usize) -> Places {
+        Places {
+            taken: Arc::new(AtomicUsize::new(0)),
+            max,
+        }
+    }
+
+    /// A place, or `None` when all `max` are taken.
+    pub fn take(&self) -> Option<Place> {
+        let before = self.taken.fetch_add(1, Ordering::Relaxed);
+        if before >= self.max {
+            self.taken.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Place(self.taken.clone()))
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Takes a newly accepted client in, as a [`Conn`] for the caller's table,
+/// or turns it away ([`refuse`]) when `--max-conns` are open already or when
+/// its fd is at or above `fd_limit` (the highest fd the model's wait call can
+/// watch, plus one: `select`'s FD_SETSIZE).
 pub fn admit(
-    conns: &mut Vec<Conn>,
     stream: TcpStream,
     service: &Arc<Service>,
-    max_conns: usize,
+    places: &Places,
     fd_limit: Option<RawFd>,
-) {
+) -> Option<Conn> {
     let fd = stream.as_raw_fd();
-    if conns.len() >= max_conns {
-        return refuse(stream, service, "--max-conns reached");
-    }
     if let Some(limit) = fd_limit.filter(|&limit| fd >= limit) {
-        return refuse(
+        refuse(
             stream,
             service,
             &format!("fd {fd} >= {limit}, cannot be watched"),
         );
+        return None;
     }
-    match Conn::new(stream, service, Instant::now()) {
-        Ok(conn) => conns.push(conn),
-        Err(err) => trace!("fd={fd}: setting up failed: {err}"),
+    let Some(place) = places.take() else {
+        refuse(stream, service, "--max-conns reached");
+        return None;
+    };
+    match Conn::new(stream, service, place, Instant::now()) {
+        Ok(conn) => Some(conn),
+        Err(err) => {
+            trace!("fd={fd}: setting up failed: {err}");
+            None
+        }
     }
 }
 
@@ -262,21 +373,30 @@ impl std::fmt::Display for ShowTimeout {
 #[derive(Debug)]
 pub struct Acceptor {
     listener: TcpListener,
-    /// After EMFILE (no fd free) the backlog stays non-empty and the listener
-    /// stays readable: watching it would wake the loop again at once, for
-    /// ever. So it is left out of the wait until this time.
+    /// For the 503 of a client refused when the process is out of fds.
+    service: Arc<Service>,
+    /// A spare fd (`/dev/null`), held only to be closed when `accept` fails
+    /// with EMFILE: see [`Acceptor::accept_all`].
+    reserve: Option<File>,
+    /// Without a reserve (another thread took the freed fd) the listener is
+    /// left out of the wait until this time.
     paused_until: Option<Instant>,
 }
 
-/// How long accepting pauses after running out of fds.
+/// Held while accepting: see [`Acceptor::accept_all`].
+static ACCEPTING: Mutex<()> = Mutex::new(());
+
+/// How long accepting pauses when out of fds with no reserve to spend.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 impl Acceptor {
-    /// Makes the listener non-blocking.
-    pub fn new(listener: TcpListener) -> io::Result<Acceptor> {
+    /// Makes the listener non-blocking and opens the reserve fd.
+    pub fn new(listener: TcpListener, service: &Arc<Service>) -> io::Result<Acceptor> {
         listener.set_nonblocking(true)?;
         Ok(Acceptor {
             listener,
+            service: service.clone(),
+            reserve: Some(open_reserve()?),
             paused_until: None,
         })
     }
@@ -287,9 +407,13 @@ impl Acceptor {
     }
 
     /// Whether to watch the listener now: not once shutdown is requested,
-    /// and not during a pause after EMFILE.
-    pub fn wants_accept(&self, now: Instant) -> bool {
-        !shutdown::requested() && self.paused_until.is_none_or(|until| now >= until)
+    /// and not during a pause. A pause that is over is forgotten here, so
+    /// its end stops being a deadline.
+    pub fn wants_accept(&mut self, now: Instant) -> bool {
+        if self.paused_until.is_some_and(|until| now >= until) {
+            self.paused_until = None;
+        }
+        !shutdown::requested() && self.paused_until.is_none()
     }
 
     /// The end of a pause, as a deadline for the wait's timeout.
@@ -303,6 +427,13 @@ impl Acceptor {
     /// edge-triggered wait.
     pub fn accept_all(&mut self, now: Instant, mut admit: impl FnMut(TcpStream, SocketAddr)) {
         self.paused_until = None;
+        // Threads share one fd table: while this one has closed its spare
+        // fd, another thread's accept would take the freed fd, and the
+        // trick below would fail. So the acceptors of one process take
+        // turns (one lock, uncontended unless two accept at once).
+        let _turn = ACCEPTING
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         loop {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
@@ -316,8 +447,22 @@ impl Acceptor {
                 Err(err) if interrupted(&err) => {}
                 // Shutdown shut the listener down: accept fails, and is done.
                 Err(_) if shutdown::requested() => return,
-                // EMFILE / ENFILE (out of fds), ENOBUFS, ...: the client stays
-                // in the backlog. Stop watching the listener for a moment.
+                // EMFILE / ENFILE: no fd for the client, which stays in the
+                // backlog, so the listener stays readable and the wait would
+                // report it again at once, for ever: a spinning loop.
+                // (Linux picks the fd before it looks at the backlog, so
+                // EMFILE also comes with an empty backlog.)
+                Err(err) if out_of_fds(&err) => match self.refuse_with_reserve(&err) {
+                    Reserve::Refused => {}    // one client refused: try the next
+                    Reserve::Empty => return, // the backlog is empty
+                    Reserve::Spent => {
+                        trace!("accept failed: {err}; no reserve fd, pausing {ACCEPT_PAUSE:?}");
+                        self.paused_until = Some(now + ACCEPT_PAUSE);
+                        return;
+                    }
+                },
+                // ENOBUFS, ENOMEM, ...: leave the client in the backlog and
+                // stop watching the listener for a moment.
                 Err(err) => {
                     trace!("accept failed: {err}; pausing {ACCEPT_PAUSE:?}");
                     self.paused_until = Some(now + ACCEPT_PAUSE);
@@ -326,6 +471,54 @@ impl Acceptor {
             }
         }
     }
+
+    /// The reserve-fd trick (libuv's `uv__emfile_trick`): close the spare fd,
+    /// so one fd is free; accept the waiting client into it; refuse it (503,
+    /// close); open the spare again. Repeated until the backlog is empty, it
+    /// leaves the listener not readable, so the loop sleeps, and each client
+    /// gets a clear answer instead of hanging.
+    fn refuse_with_reserve(&mut self, err: &io::Error) -> Reserve {
+        let Some(spare) = self.reserve.take() else {
+            return Reserve::Spent;
+        };
+        drop(spare); // close(2): one fd is free now
+        let outcome = match self.listener.accept() {
+            Ok((stream, _peer)) => {
+                refuse(stream, &self.service, &format!("accept: {err}"));
+                Reserve::Refused
+            }
+            Err(err) if would_block(&err) => Reserve::Empty,
+            // Something else took the freed fd first (EMFILE again), or
+            // accept failed otherwise: pause instead.
+            Err(_) => Reserve::Spent,
+        };
+        self.reserve = open_reserve().ok();
+        match self.reserve {
+            Some(_) => outcome,
+            None => Reserve::Spent,
+        }
+    }
+}
+
+/// What spending the reserve fd achieved.
+enum Reserve {
+    /// A waiting client was accepted into it and refused.
+    Refused,
+    /// Nobody was waiting: the backlog is empty.
+    Empty,
+    /// No reserve to spend (or it could not be opened again): pause.
+    Spent,
+}
+
+/// EMFILE (this process is at its fd limit) or ENFILE (the whole system is).
+fn out_of_fds(err: &io::Error) -> bool {
+    let code = err.raw_os_error();
+    code == Some(nix::libc::EMFILE) || code == Some(nix::libc::ENFILE)
+}
+
+/// The spare fd: any cheap file will do.
+fn open_reserve() -> io::Result<File> {
+    File::open("/dev/null")
 }
 // ANCHOR_END: acceptor
 
@@ -333,7 +526,7 @@ impl Acceptor {
 /// Turns away a connection the server will not serve (over `--max-conns`, or
 /// an fd that `select` cannot watch): over HTTP one `503 Service
 /// Unavailable` with `Connection: close`, over echo just the close. It never
-/// blocks the loop: one non-blocking write of a response that fits in any
+/// blocks the loop: non-blocking writes of a response that fits in any
 /// empty send buffer, then the close. What the client has sent so far is
 /// read first: closing a socket with unread input sends a reset instead of a
 /// FIN, and a reset can destroy the 503 before the client reads it. (Bytes
@@ -346,10 +539,18 @@ pub fn refuse(stream: TcpStream, service: &Arc<Service>, why: &str) {
     if stream.set_nonblocking(true).is_err() {
         return;
     }
-    if answer.wants_write() {
+    // The protocol hands out the head, then the body once the head is
+    // sent: write until it has nothing left. All of it (under 300 bytes)
+    // fits in an empty send buffer, so this ends at once; on EAGAIN or an
+    // error it gives up rather than wait.
+    while answer.wants_write() {
         match (&stream).write(answer.output()) {
-            Ok(n) => answer.sent(n, Instant::now()),
-            Err(err) => trace!("write fd={fd}: {err} (refusing)"),
+            Ok(n) if n > 0 => answer.sent(n, Instant::now()),
+            Ok(_) => break,
+            Err(err) => {
+                trace!("write fd={fd}: {err} (refusing)");
+                break;
+            }
         }
     }
     let _ = stream.shutdown(Shutdown::Write);

@@ -53,4 +53,4 @@ pub mod trace;
 
 pub use args::{CommonArgs, parse};
 pub use errors::{interrupted, timed_out, would_block};
-pub use start::{Server, listen, raise_fd_limit, run};
+pub use start::{Server, listen, raise_fd_limit, run, run_reuse_port};

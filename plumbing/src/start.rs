@@ -43,8 +43,30 @@ pub fn run(
     args: &CommonArgs,
     serve: impl FnOnce(Server) -> io::Result<()>,
 ) -> ExitCode {
+    run_listening(name, default_port, args, false, serve)
+}
+
+/// [`run`] for a model whose threads each take a listener of their own on
+/// the same port (`epoll --workers N`): the first listener is bound with
+/// SO_REUSEPORT, so that [`Server::listen_again`] can bind the others.
+pub fn run_reuse_port(
+    name: &str,
+    default_port: u16,
+    args: &CommonArgs,
+    serve: impl FnOnce(Server) -> io::Result<()>,
+) -> ExitCode {
+    run_listening(name, default_port, args, true, serve)
+}
+
+fn run_listening(
+    name: &str,
+    default_port: u16,
+    args: &CommonArgs,
+    reuse_port: bool,
+    serve: impl FnOnce(Server) -> io::Result<()>,
+) -> ExitCode {
     trace::enable(args.trace);
-    match start(default_port, args).and_then(|server| {
+    match start(default_port, args, reuse_port).and_then(|server| {
         announce(server.addr)?;
         serve(server).map_err(|e| Failure("serve", e))
     }) {
@@ -59,7 +81,7 @@ pub fn run(
 /// A start-up step that failed, and why.
 struct Failure(&'static str, io::Error);
 
-fn start(default_port: u16, args: &CommonArgs) -> Result<Server, Failure> {
+fn start(default_port: u16, args: &CommonArgs, reuse_port: bool) -> Result<Server, Failure> {
     raise_fd_limit();
     let site = match &args.root {
         None => Site::Embedded,
@@ -77,19 +99,11 @@ fn start(default_port: u16, args: &CommonArgs) -> Result<Server, Failure> {
     let addr = args
         .addr
         .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)));
-    let listener = listen(addr, false).map_err(|e| Failure("cannot listen", e))?;
+    let listener = listen(addr, reuse_port).map_err(|e| Failure("cannot listen", e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Failure("cannot listen", e))?;
-    // On shutdown, shut the listener down: a blocked accept() wakes with an
-    // error and new connections are refused. The hook holds its own dup of
-    // the socket, so it never acts on an fd number that was reused.
-    let for_shutdown = listener
-        .try_clone()
-        .map_err(|e| Failure("cannot listen", e))?;
-    shutdown::on_request(move || {
-        let _ = SockRef::from(&for_shutdown).shutdown(std::net::Shutdown::Read);
-    });
+    shut_down_on_request(&listener).map_err(|e| Failure("cannot listen", e))?;
     let max_conns = usize::try_from(args.max_conns).unwrap_or(usize::MAX);
     Ok(Server {
         listener,
@@ -97,6 +111,30 @@ fn start(default_port: u16, args: &CommonArgs) -> Result<Server, Failure> {
         max_conns,
         addr,
     })
+}
+
+impl Server {
+    /// Another listener on the same address, for one more worker thread with
+    /// a listener of its own. Needs [`run_reuse_port`]: the kernel then
+    /// spreads new connections over all the listeners (by a hash of the
+    /// client's address and port). Shutdown shuts it down like the first.
+    pub fn listen_again(&self) -> io::Result<TcpListener> {
+        let listener = listen(self.addr, true)?;
+        shut_down_on_request(&listener)?;
+        Ok(listener)
+    }
+}
+
+/// On shutdown, shut the listener down: a blocked accept() wakes with an
+/// error, a wait call watching it wakes, and new connections are refused.
+/// The hook holds its own dup of the socket, so it never acts on an fd
+/// number that was reused.
+fn shut_down_on_request(listener: &TcpListener) -> io::Result<()> {
+    let for_shutdown = listener.try_clone()?;
+    shutdown::on_request(move || {
+        let _ = SockRef::from(&for_shutdown).shutdown(std::net::Shutdown::Read);
+    });
+    Ok(())
 }
 
 /// Binds a blocking TCP listener with SO_REUSEADDR (restart without waiting

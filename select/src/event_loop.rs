@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::time::Instant;
 
-use plumbing::conn::{Acceptor, Conn, READ_BUF, Reads, admit, close_done, earliest};
+use plumbing::conn::{Acceptor, Conn, Places, READ_BUF, Reads, admit, close_done, earliest};
 use plumbing::{Server, shutdown, trace};
 
 /// What one wait call found: whether the listener has clients waiting, and
@@ -57,7 +57,8 @@ pub fn serve<W: Wait>(server: Server, mut waiter: W) -> io::Result<()> {
         max_conns,
         ..
     } = server;
-    let mut acceptor = Acceptor::new(listener)?;
+    let mut acceptor = Acceptor::new(listener, &service)?;
+    let places = Places::new(max_conns);
     let mut conns: Vec<Conn> = Vec::new();
     let mut ready = Ready::default();
     let mut buf = vec![0u8; READ_BUF];
@@ -98,7 +99,7 @@ pub fn serve<W: Wait>(server: Server, mut waiter: W) -> io::Result<()> {
         }
         if ready.listener {
             acceptor.accept_all(now, |stream, _peer| {
-                admit(&mut conns, stream, &service, max_conns, W::FD_LIMIT)
+                conns.extend(admit(stream, &service, &places, W::FD_LIMIT));
             });
         }
 

@@ -1,6 +1,6 @@
-//! Connection limits: `--max-conns`, and a thousand-odd clients at once,
-//! which `select` (fds below FD_SETSIZE only) must refuse cleanly past its
-//! limit while every other model serves them all.
+//! Connection limits: `--max-conns`; a server out of fds (EMFILE); and a
+//! thousand-odd clients at once, which `select` (fds below FD_SETSIZE only)
+//! must refuse cleanly past its limit while every other model serves them all.
 
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
@@ -15,6 +15,11 @@ pub fn cases() -> Vec<Case> {
             "max_conns",
             "Past --max-conns a client is refused at once (503 or a close); the held ones carry on, and a freed place is taken again.",
             max_conns,
+        ),
+        Case::new(
+            "out_of_fds",
+            "Started with 64 fds and hit by 200 clients, the server answers the ones it holds, refuses the rest cleanly (503 or a close) instead of leaving them hanging, does not spin while out of fds, and serves new clients once old ones leave.",
+            out_of_fds,
         ),
         Case::new(
             "eleven_hundred_connections",
@@ -164,4 +169,86 @@ fn eleven_hundred_connections(target: &Target) -> Outcome {
     drop(clients);
     served_again(&server)?;
     server.finish()
+}
+
+/// How a client that asked a keep-alive `GET /numbers.txt` fared.
+fn held(client: &mut Client) -> Result<bool, String> {
+    match client.get("/numbers.txt") {
+        Ok(response) if response.status == 200 => Ok(true),
+        Ok(response) if response.status == 503 => Ok(false),
+        Ok(response) => Err(format!("status {}", response.status)),
+        // Refused with a close and no byte (or a reset after it).
+        Err(e) if e.starts_with("EOF inside a response head: \"\"") => Ok(false),
+        Err(e) if e.contains("reset") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn out_of_fds(target: &Target) -> Outcome {
+    const NOFILE: u64 = 64;
+    const CLIENTS: usize = 200;
+    let server = target.start_with_nofile(&[], NOFILE)?;
+    // All connected before anyone asks: the kernel completes the handshakes
+    // (the backlog is 1024) whether or not the server has an fd for them.
+    let mut clients = (0..CLIENTS)
+        .map(|_| Client::connect(server.addr))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    if target.concurrency == Concurrency::OneAtATime {
+        // One connection at a time never needs more than a few fds: the
+        // first is served while the others wait in the backlog, then each
+        // in turn.
+        let mut first = clients.remove(0);
+        check(held(&mut first)?, || "the first client".into())?;
+        for client in &mut clients {
+            client.send("GET /bytes/3 HTTP/1.1\r\nConnection: close\r\n\r\n")?;
+        }
+        clients_cpu_idle(&server, target)?; // blocked reading `first`
+        drop(first);
+        for (i, client) in clients.iter_mut().enumerate() {
+            let response = client.response()?;
+            check(response.status == 200, || {
+                format!("client {}: {}", i + 1, response.status)
+            })?;
+        }
+        return served_again(&server).and_then(|()| server.finish());
+    }
+
+    // Let the server take in what it can and turn the rest away.
+    std::thread::sleep(Duration::from_millis(300));
+    // Out of fds, a server that keeps watching its readable listener spins.
+    clients_cpu_idle(&server, target)?;
+    let mut kept = Vec::new();
+    for (i, mut client) in clients.into_iter().enumerate() {
+        if held(&mut client).map_err(|e| format!("client {i}: {e}"))? {
+            kept.push(client);
+        }
+    }
+    check(!kept.is_empty() && kept.len() < CLIENTS, || {
+        format!("{} of {CLIENTS} held with {NOFILE} fds", kept.len())
+    })?;
+    // The held ones are still served, after all the refusals.
+    for (i, client) in kept.iter_mut().enumerate() {
+        check(client.get("/bytes/3")?.body == b"abc", || {
+            format!("held client {i} after the refusals")
+        })?;
+    }
+    drop(kept); // fds free up: new clients are served again
+    served_again(&server)?;
+    server.finish()
+}
+
+/// Over one second, the server uses less than 10% of a CPU: it sleeps in
+/// its wait call. A model that declares it busy-polls is exempt (it always
+/// uses a whole CPU).
+fn clients_cpu_idle(server: &Running, target: &Target) -> Outcome {
+    let before = server.cpu_time()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let used = server.cpu_time()? - before;
+    if target.spins {
+        return Ok(());
+    }
+    check(used < Duration::from_millis(100), || {
+        format!("the server used {used:?} of CPU in 1 s while out of fds: it spins")
+    })
 }

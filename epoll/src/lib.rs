@@ -1,0 +1,175 @@
+//! # epoll: readiness for the ready fds only
+//!
+//! ## Model
+//! I/O multiplexing with an interest list that lives in the kernel. select
+//! and poll pass every fd in on every call and scan every fd afterwards;
+//! with epoll the loop registers each fd once (`epoll_ctl ADD`), changes it
+//! only when its interest changes (`MOD`), and `epoll_wait` hands back just
+//! the fds that are ready. The work per wake-up follows the ready fds, not
+//! the open ones: 19,000 idle connections cost nothing while they are idle.
+//! This crate builds two binaries on the same design:
+//!
+//! - `epoll` (port 7007), on raw epoll through nix, `server.rs`:
+//!   - `--trigger level` (the default): `epoll_wait` reports an fd as long as
+//!     it is ready, so one read per report is enough, as with poll.
+//!   - `--trigger edge` (`EPOLLET`): an fd is reported when it *becomes*
+//!     ready, once. The loop must drain it to EAGAIN, or the bytes left are
+//!     never reported again. The drain has a budget (16 reads, 16 writes) so
+//!     one fast client cannot starve the rest; a connection that spends it is
+//!     re-armed (`EPOLL_CTL_MOD` makes the kernel report it again if it is
+//!     still ready) and finishes on a later round, after the others.
+//!   - `--workers N` (default 1): N threads, each with its own epoll, its own
+//!     listener on the same port (`SO_REUSEPORT`: the kernel spreads new
+//!     connections over them) and its own connections. They share nothing
+//!     but one atomic counter of open connections, for `--max-conns`.
+//! - `epoll-mio` (port 7008), the same loop on mio, `mio_server.rs`: read it
+//!   beside `server.rs` to see what mio does for you (always edge-triggered,
+//!   `Token`s and `Interest`s, a `Waker`). It takes `--workers N` too.
+//!
+//! Both keep write interest (`EPOLLOUT`) only while a connection has unsent
+//! bytes, and keep every connection's deadline (a `/delay`, a 408, an idle
+//! timeout) in a binary heap whose earliest entry is `epoll_wait`'s timeout
+//! (`timers.rs`). The non-blocking reads, writes and accepts are
+//! `plumbing::conn`, shared with select, poll and the busy loop.
+//!
+//! ## Syscalls
+//! Per worker: `epoll_create1` once; `epoll_ctl ADD` per new connection,
+//! `MOD` when its interest changes (output waiting, or drained; backpressure)
+//! or to re-arm after a spent budget; `epoll_wait` once per loop round;
+//! `accept4` until EAGAIN; `recvfrom` (once, or until EAGAIN when
+//! edge-triggered); `sendto` until EAGAIN or nothing is left; `close`, which
+//! also removes the fd from the interest list. A request on a keep-alive
+//! connection that is answered at once costs `epoll_wait`, `recvfrom`,
+//! `sendto`: no `epoll_ctl` at all.
+//!
+//! ## Where it blocks
+//! Only in `epoll_wait`, until an fd is ready or the earliest timer is due.
+//! A `/cpu` request blocks every connection of its worker (not the other
+//! workers').
+//!
+//! ## EAGAIN and EINTR
+//! EAGAIN on a read after a report is a spurious wake-up (or a drained fd):
+//! the connection waits for the next report. A write that returns EAGAIN
+//! keeps its tail and turns `EPOLLOUT` on. A second EOF report, or one for a
+//! connection closed earlier in the same batch, finds nothing to do. EINTR
+//! from `epoll_wait` is retried against the deadline computed before the
+//! first try. Hang-ups and errors (`EPOLLHUP`, `EPOLLERR`) are reported even
+//! when not asked for, and close the connection.
+//!
+//! Out of fds (EMFILE, ENFILE): each worker holds a spare fd (`/dev/null`).
+//! When `accept` fails for want of an fd, it closes the spare, accepts the
+//! client into the freed fd, answers `503` and closes it, and opens the
+//! spare again, until the backlog is empty (libuv's trick). Without it the
+//! client would stay in the backlog and the listener would be reported
+//! ready on every wait: a loop spinning at 100% CPU, serving no one.
+//!
+//! ## Limits
+//! - `--max-conns N`: client N+1 gets `503 Service Unavailable` (echo: a
+//!   close), counted over all workers.
+//! - With `--workers N`, `SO_REUSEPORT` places a client by a hash of its
+//!   address and port, not by load: workers can be unevenly busy. A client
+//!   stays on its worker for its whole life. Two servers started by the same
+//!   user on the same port both with `--workers` > 1 would share the port
+//!   instead of the second failing with "address in use".
+//!
+//! ## Try it
+//! ```text
+//! cargo run --release -p epoll -- --trace
+//! cargo run --release -p epoll -- --trigger edge --workers 2
+//! cargo run --release -p epoll --bin epoll-mio -- --trace
+//! curl -s http://127.0.0.1:7007/numbers.txt
+//! strace -f -e trace=epoll_wait,epoll_ctl,accept4,recvfrom,sendto,close target/release/epoll
+//! ```
+//!
+//! # Layout
+//! - `server.rs`: the raw epoll loop.
+//! - `mio_server.rs`: the same loop on mio.
+//! - `timers.rs`: the timer heap.
+//! - `table.rs`: connections by token.
+
+mod mio_server;
+mod server;
+mod table;
+mod timers;
+
+use std::io;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use plumbing::Server;
+use plumbing::conn::Places;
+use protocol::Service;
+
+/// The default port of `epoll` (SPEC §1).
+pub const EPOLL_PORT: u16 = 7007;
+/// The default port of `epoll-mio` (SPEC §1).
+pub const EPOLL_MIO_PORT: u16 = 7008;
+
+/// `--trigger`: when epoll reports a ready fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Trigger {
+    /// As long as it is ready (the default; like select and poll).
+    Level,
+    /// When it becomes ready, once (`EPOLLET`): the loop drains it.
+    Edge,
+}
+
+/// Serves with raw epoll on `workers` threads until shutdown.
+pub fn serve(server: Server, trigger: Trigger, workers: usize) -> io::Result<()> {
+    let setup = |listener, service, places| server::Worker::new(listener, service, places, trigger);
+    on_workers(server, workers, setup, server::Worker::serve)
+}
+
+/// Serves with mio on `workers` threads until shutdown.
+pub fn serve_mio(server: Server, workers: usize) -> io::Result<()> {
+    on_workers(
+        server,
+        workers,
+        mio_server::Worker::new,
+        mio_server::Worker::serve,
+    )
+}
+
+// ANCHOR: workers
+/// Sets up `workers` workers, each with a listener of its own on the
+/// server's port (the first is the server's, the others are bound again
+/// with `SO_REUSEPORT`), then runs each on a thread of its own. Every worker
+/// is set up before any serves: once one accepts, the fds could run out
+/// under another's set-up. With one worker it runs on the calling thread.
+/// Returns when every worker has returned, with the first error, if any.
+fn on_workers<W: Send>(
+    server: Server,
+    workers: usize,
+    setup: impl Fn(TcpListener, Arc<Service>, Places) -> io::Result<W>,
+    serve: fn(W) -> io::Result<()>,
+) -> io::Result<()> {
+    let places = Places::new(server.max_conns);
+    let mut ready = Vec::with_capacity(workers);
+    for _ in 1..workers {
+        let listener = server.listen_again()?;
+        ready.push(setup(listener, server.service.clone(), places.clone())?);
+    }
+    ready.insert(0, setup(server.listener, server.service, places)?);
+    if workers <= 1 {
+        return ready.into_iter().try_for_each(serve);
+    }
+    std::thread::scope(|scope| {
+        let mut threads = Vec::with_capacity(workers);
+        for (i, worker) in ready.into_iter().enumerate() {
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("worker-{i}"))
+                    .spawn_scoped(scope, move || serve(worker))?,
+            );
+        }
+        let mut outcome = Ok(());
+        for thread in threads {
+            let result = thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("a worker panicked")));
+            outcome = outcome.and(result);
+        }
+        outcome
+    })
+}
+// ANCHOR_END: workers

@@ -1,0 +1,133 @@
+//! The loop's table of connections, indexed by *token*: the number the
+//! kernel hands back with each event (`epoll_event.data`, mio's `Token`).
+//! A token is a slot's index, so finding a connection from an event is one
+//! array access; freed slots are reused, the last freed first.
+
+use std::time::Instant;
+
+use plumbing::conn::{Conn, Drain};
+
+/// A connection and what a loop remembers about it. `R` is how the loop
+/// records its registration: `EpollFlags` for raw epoll, an
+/// `Option<mio::Interest>` for mio.
+#[derive(Debug)]
+pub struct Client<R> {
+    /// The socket and its protocol state.
+    pub conn: Conn,
+    /// The events it is registered for now: compared with what it wants
+    /// after every event, and changed (`EPOLL_CTL_MOD`) only when they differ.
+    pub registered: R,
+    /// Its live entry in the timer heap (see `timers.rs`).
+    pub armed: Option<Instant>,
+}
+
+impl<R> Client<R> {
+    /// Its timer came up: fire it (a no-op if the deadline moved later),
+    /// and write what that released (a `/delay`'s answer, a 408). True if
+    /// the write stopped unfinished (its budget spent): re-arm it.
+    pub fn fire(&mut self, now: Instant) -> bool {
+        self.conn.on_timer(now);
+        self.conn.wants_write() && self.conn.on_writable() == Drain::Unfinished
+    }
+}
+
+/// Slots holding `T`s, each named by its index.
+#[derive(Debug)]
+pub struct Table<T> {
+    /// `None` marks a free slot.
+    slots: Vec<Option<T>>,
+    /// Indexes of the free slots, reused before the table grows.
+    free: Vec<usize>,
+    /// How many slots are in use.
+    len: usize,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Table<T> {
+    /// The token the next [`Table::insert`] will use: register the fd with
+    /// it first, and insert only if that worked.
+    pub fn next_token(&self) -> usize {
+        self.free.last().copied().unwrap_or(self.slots.len())
+    }
+
+    /// Stores `value` under [`Table::next_token`] and returns that token.
+    pub fn insert(&mut self, value: T) -> usize {
+        let token = self.next_token();
+        match self.free.pop() {
+            Some(_) => self.slots[token] = Some(value),
+            None => self.slots.push(Some(value)),
+        }
+        self.len += 1;
+        token
+    }
+
+    /// The value under `token`, if that slot is in use. A token from a
+    /// stale event or timer may name a free slot: `None`, not a panic.
+    pub fn get_mut(&mut self, token: usize) -> Option<&mut T> {
+        self.slots.get_mut(token)?.as_mut()
+    }
+
+    /// Takes the value out and frees its slot.
+    pub fn remove(&mut self, token: usize) -> Option<T> {
+        let value = self.slots.get_mut(token)?.take()?;
+        self.free.push(token);
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// How many values are stored.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The tokens in use, for a sweep over every connection.
+    pub fn tokens(&self) -> Vec<usize> {
+        (0..self.slots.len())
+            .filter(|&token| self.slots[token].is_some())
+            .collect()
+    }
+
+    /// Every stored value with its token.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(token, slot)| Some((token, slot.as_ref()?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tokens are reused after removal, and a removed token finds nothing.
+    #[test]
+    fn tokens_are_reused_and_stale_ones_find_nothing() {
+        let mut table = Table::default();
+        let a = table.insert("a");
+        let b = table.insert("b");
+        assert_eq!((a, b), (0, 1));
+        assert_eq!(table.remove(a), Some("a"));
+        assert_eq!(table.get_mut(a), None);
+        assert_eq!(table.remove(a), None);
+        assert_eq!(table.next_token(), a);
+        assert_eq!(table.insert("c"), a);
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.tokens(), vec![0, 1]);
+        assert_eq!(table.get_mut(99), None);
+    }
+}
