@@ -165,7 +165,7 @@ impl Worker {
             // 4. The listener is deregistered during an accept pause and
             //    registered again after it (which also re-arms it).
             let wanted = acceptor.wants_accept(Instant::now());
-            if wanted != accepting && !stopping {
+            if wanted != accepting && !shutdown::requested() {
                 trace!("listener: accepting {wanted}");
                 let mut source = SourceFd(&listener_fd);
                 match wanted {

@@ -144,7 +144,7 @@ impl Worker {
                 true => trigger.flags() | EpollFlags::EPOLLIN,
                 false => trigger.flags(),
             };
-            if wanted != accepting && !stopping {
+            if wanted != accepting && !shutdown::requested() {
                 trace!("epoll_ctl MOD listener: {wanted:?}");
                 accepting = wanted;
                 let mut event = EpollEvent::new(accepting, LISTENER);

@@ -153,7 +153,9 @@ impl Conn {
                 return Drain::Unfinished;
             }
             if done == budget {
-                trace!("read fd={fd}: budget of {budget} reads spent");
+                if reads != Reads::Once {
+                    trace!("read fd={fd}: budget of {budget} reads spent");
+                }
                 return Drain::Unfinished;
             }
             done += 1;
