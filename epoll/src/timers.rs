@@ -36,6 +36,7 @@ pub struct Timers {
 }
 
 impl Timers {
+    // ANCHOR: lazy
     /// Makes sure connection `token` is woken no later than `deadline`.
     /// `armed` is the connection's own record of its live entry.
     pub fn schedule(
@@ -92,6 +93,7 @@ impl Timers {
         }
         due
     }
+    // ANCHOR_END: lazy
 
     /// Whether stale entries are worth clearing out: there are more than
     /// twice as many entries as `live` connections (plus some slack, so a
