@@ -94,6 +94,7 @@ mod timers;
 
 use std::io;
 use std::net::TcpListener;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use plumbing::Server;
@@ -112,6 +113,33 @@ pub enum Trigger {
     Level,
     /// When it becomes ready, once (`EPOLLET`): the loop drains it.
     Edge,
+}
+
+/// `--workers N`, taken by both binaries.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Workers {
+    /// Worker threads, each with its own epoll instance and its own SO_REUSEPORT listener.
+    #[arg(long = "workers", value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub count: u16,
+}
+
+/// Starts the server named `name` with `plumbing`, then `serve`s it on
+/// `workers` threads. Only with more than one worker is the first listener
+/// bound with SO_REUSEPORT: a lone server on a port in use must fail to start.
+pub fn run(
+    name: &str,
+    default_port: u16,
+    common: &plumbing::CommonArgs,
+    workers: Workers,
+    serve: impl FnOnce(Server, usize) -> io::Result<()>,
+) -> ExitCode {
+    let count = usize::from(workers.count);
+    let serve = |server| serve(server, count);
+    match count {
+        1 => plumbing::run(name, default_port, common, serve),
+        _ => plumbing::run_reuse_port(name, default_port, common, serve),
+    }
 }
 
 /// Serves with raw epoll on `workers` threads until shutdown.

@@ -19,18 +19,18 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Trigger::Level)]
     trigger: Trigger,
 
-    /// Worker threads, each with its own epoll and its own SO_REUSEPORT listener.
-    #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u16).range(1..=256))]
-    workers: u16,
+    #[command(flatten)]
+    workers: epoll::Workers,
 }
 
 fn main() -> ExitCode {
     let args: Args = plumbing::parse();
-    let workers = usize::from(args.workers);
-    let serve = |server| epoll::serve(server, args.trigger, workers);
-    match workers {
-        1 => plumbing::run("epoll", epoll::EPOLL_PORT, &args.common, serve),
-        _ => plumbing::run_reuse_port("epoll", epoll::EPOLL_PORT, &args.common, serve),
-    }
+    let trigger = args.trigger;
+    epoll::run(
+        "epoll",
+        epoll::EPOLL_PORT,
+        &args.common,
+        args.workers,
+        |server, workers| epoll::serve(server, trigger, workers),
+    )
 }

@@ -197,13 +197,8 @@ impl Connections {
             trace!("register fd={fd}: {err}; closing");
             return;
         }
-        let mut client = Client {
-            conn,
-            registered: Some(Interest::READABLE),
-            armed: None,
-        };
-        let deadline = client.conn.deadline();
-        self.timers.schedule(token, deadline, &mut client.armed);
+        let mut client = Client::new(conn, Some(Interest::READABLE));
+        client.schedule(token, &mut self.timers);
         self.clients.insert(client);
     }
     // ANCHOR_END: register
@@ -239,14 +234,9 @@ impl Connections {
     /// After anything happened to a connection: close it if it is done,
     /// otherwise bring its registration in line with what it wants.
     fn settle(&mut self, token: usize, unfinished: bool) {
-        let Some(client) = self.clients.get_mut(token) else {
+        let Some(client) = self.clients.open_or_close(token) else {
             return;
         };
-        if client.conn.is_done() {
-            trace!("close fd={}", client.conn.fd());
-            self.clients.remove(token); // close(2) leaves the epoll set too
-            return;
-        }
         let wanted = match (client.conn.wants_read(), client.conn.wants_write()) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),
@@ -274,8 +264,7 @@ impl Connections {
             }
             client.registered = wanted;
         }
-        let deadline = client.conn.deadline();
-        self.timers.schedule(token, deadline, &mut client.armed);
+        client.schedule(token, &mut self.timers);
     }
     // ANCHOR_END: settle
 

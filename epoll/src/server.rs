@@ -192,13 +192,8 @@ impl Connections {
             trace!("epoll_ctl ADD fd={}: {err}; closing", conn.fd());
             return;
         }
-        let mut client = Client {
-            conn,
-            registered: interest,
-            armed: None,
-        };
-        let deadline = client.conn.deadline();
-        self.timers.schedule(token, deadline, &mut client.armed);
+        let mut client = Client::new(conn, interest);
+        client.schedule(token, &mut self.timers);
         self.clients.insert(client);
     }
     // ANCHOR_END: register
@@ -250,17 +245,10 @@ impl Connections {
     /// (EPOLLOUT only while it has unsent bytes), and its timer in line with
     /// its deadline.
     fn settle(&mut self, token: usize, unfinished: bool) {
-        let Some(client) = self.clients.get_mut(token) else {
+        // Done (answered and closing, failed, idle at shutdown): closed.
+        let Some(client) = self.clients.open_or_close(token) else {
             return;
         };
-        if client.conn.is_done() {
-            trace!("close fd={}", client.conn.fd());
-            // close(2) also takes the fd out of the interest list: no other
-            // fd refers to this socket, so no EPOLL_CTL_DEL is needed. Its
-            // timer entry goes stale and is skipped when it comes up.
-            self.clients.remove(token);
-            return;
-        }
         let mut wanted = self.trigger.flags();
         if client.conn.wants_read() {
             wanted |= EpollFlags::EPOLLIN;
@@ -286,8 +274,7 @@ impl Connections {
             }
             client.registered = wanted;
         }
-        let deadline = client.conn.deadline();
-        self.timers.schedule(token, deadline, &mut client.armed);
+        client.schedule(token, &mut self.timers);
     }
     // ANCHOR_END: settle
 

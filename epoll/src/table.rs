@@ -6,6 +6,9 @@
 use std::time::Instant;
 
 use plumbing::conn::{Conn, Drain};
+use plumbing::trace;
+
+use crate::timers::Timers;
 
 /// A connection and what a loop remembers about it. `R` is how the loop
 /// records its registration: `EpollFlags` for raw epoll, an
@@ -22,6 +25,20 @@ pub struct Client<R> {
 }
 
 impl<R> Client<R> {
+    /// A connection just registered for `registered`, with no timer yet.
+    pub fn new(conn: Conn, registered: R) -> Client<R> {
+        Client {
+            conn,
+            registered,
+            armed: None,
+        }
+    }
+
+    /// Brings its timer in line with its deadline (see `timers.rs`).
+    pub fn schedule(&mut self, token: usize, timers: &mut Timers) {
+        timers.schedule(token, self.conn.deadline(), &mut self.armed);
+    }
+
     /// Its timer came up: fire it (a no-op if the deadline moved later),
     /// and write what that released (a `/delay`'s answer, a 408). True if
     /// the write stopped unfinished (its budget spent): re-arm it.
@@ -107,6 +124,22 @@ impl<T> Table<T> {
             .iter()
             .enumerate()
             .filter_map(|(token, slot)| Some((token, slot.as_ref()?)))
+    }
+}
+
+impl<R> Table<Client<R>> {
+    /// Closes the connection under `token` if it is done, and returns it if
+    /// it is not. Dropping the `Conn` closes the socket, and close(2) also
+    /// takes the fd out of the interest list: no other fd refers to this
+    /// socket, so no `EPOLL_CTL_DEL` is needed. Its timer entry goes stale
+    /// and is skipped when it comes up.
+    pub fn open_or_close(&mut self, token: usize) -> Option<&mut Client<R>> {
+        if self.get_mut(token)?.conn.is_done() {
+            let client = self.remove(token)?;
+            trace!("close fd={}", client.conn.fd());
+            return None;
+        }
+        self.get_mut(token)
     }
 }
 

@@ -13,18 +13,17 @@ struct Args {
     #[command(flatten)]
     common: plumbing::CommonArgs,
 
-    /// Worker threads, each with its own mio Poll and its own SO_REUSEPORT listener.
-    #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u16).range(1..=256))]
-    workers: u16,
+    #[command(flatten)]
+    workers: epoll::Workers,
 }
 
 fn main() -> ExitCode {
     let args: Args = plumbing::parse();
-    let workers = usize::from(args.workers);
-    let serve = |server| epoll::serve_mio(server, workers);
-    match workers {
-        1 => plumbing::run("epoll-mio", epoll::EPOLL_MIO_PORT, &args.common, serve),
-        _ => plumbing::run_reuse_port("epoll-mio", epoll::EPOLL_MIO_PORT, &args.common, serve),
-    }
+    epoll::run(
+        "epoll-mio",
+        epoll::EPOLL_MIO_PORT,
+        &args.common,
+        args.workers,
+        epoll::serve_mio,
+    )
 }
