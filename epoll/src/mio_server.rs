@@ -46,8 +46,11 @@ const READ_BUDGET: usize = 16;
 
 /// The connection side of one worker: its epoll and its connections.
 struct Connections {
+    /// mio's `Poll`: an epoll instance and its registry.
     poll: Poll,
+    /// The connections, by token.
     clients: Table<Client<Option<Interest>>>,
+    /// Their deadlines, earliest first.
     timers: Timers,
     /// One read buffer for all connections: each read is handed over at once.
     buf: Vec<u8>,
@@ -61,6 +64,7 @@ pub struct Worker {
     service: Arc<Service>,
     /// `--max-conns`, counted over all workers.
     places: Places,
+    /// Its epoll instance and connections.
     conns: Connections,
 }
 
@@ -102,7 +106,7 @@ impl Worker {
             mut acceptor,
             service,
             places,
-            conns: mut w,
+            mut conns,
         } = self;
         let listener_fd = acceptor.as_fd().as_raw_fd();
         let mut accepting = true;
@@ -114,13 +118,16 @@ impl Worker {
             if shutdown::requested() && !stopping {
                 stopping = true;
                 if accepting {
-                    w.poll.registry().deregister(&mut SourceFd(&listener_fd))?;
+                    conns
+                        .poll
+                        .registry()
+                        .deregister(&mut SourceFd(&listener_fd))?;
                 }
-                for token in w.clients.tokens() {
-                    w.settle(token, false);
+                for token in conns.clients.tokens() {
+                    conns.settle(token, false);
                 }
             }
-            if stopping && w.clients.is_empty() {
+            if stopping && conns.clients.is_empty() {
                 trace!("shutdown: no connections left");
                 return Ok(());
             }
@@ -128,9 +135,9 @@ impl Worker {
             // 1. Wait for ready fds, or the earliest timer. mio returns EINTR
             //    to the caller: wait again; the timeout is recomputed from the
             //    same deadlines, so a signal never stretches it.
-            let deadline = earliest([w.timers.next(), acceptor.deadline()]);
+            let deadline = earliest([conns.timers.next(), acceptor.deadline()]);
             let timeout = timeout_ms(deadline, Instant::now());
-            match w.poll.poll(&mut events, timeout) {
+            match conns.poll.poll(&mut events, timeout) {
                 Ok(()) => trace!(
                     "poll: {} fds ready ({})",
                     events.iter().count(),
@@ -150,17 +157,17 @@ impl Worker {
                     LISTENER => {
                         acceptor.accept_all(now, |stream, _peer| {
                             if let Some(conn) = admit(stream, &service, &places, None) {
-                                w.register(conn);
+                                conns.register(conn);
                             }
                         });
                     }
                     WAKER => trace!("waker: shutdown requested"),
-                    Token(token) => w.on_event(token, event),
+                    Token(token) => conns.on_event(token, event),
                 }
             }
 
             // 3. Timers that are due.
-            w.fire_timers(Instant::now());
+            conns.fire_timers(Instant::now());
 
             // 4. The listener is deregistered during an accept pause and
             //    registered again after it (which also re-arms it).
@@ -170,11 +177,12 @@ impl Worker {
                 let mut source = SourceFd(&listener_fd);
                 match wanted {
                     true => {
-                        w.poll
+                        conns
+                            .poll
                             .registry()
                             .register(&mut source, LISTENER, Interest::READABLE)?
                     }
-                    false => w.poll.registry().deregister(&mut source)?,
+                    false => conns.poll.registry().deregister(&mut source)?,
                 }
                 accepting = wanted;
             }

@@ -33,9 +33,13 @@ const READ_BUDGET: usize = 16;
 
 /// The connection side of one worker: its epoll and its connections.
 struct Connections {
+    /// The epoll instance: the kernel's interest list and ready list.
     epoll: Epoll,
+    /// `--trigger`: level or edge, for every registration.
     trigger: Trigger,
+    /// The connections, by token.
     clients: Table<Client<EpollFlags>>,
+    /// Their deadlines, earliest first.
     timers: Timers,
     /// One read buffer for all connections: each read is handed over at once.
     buf: Vec<u8>,
@@ -51,6 +55,7 @@ pub struct Worker {
     service: Arc<Service>,
     /// `--max-conns`, counted over all workers.
     places: Places,
+    /// Its epoll instance and connections.
     conns: Connections,
 }
 
@@ -93,9 +98,9 @@ impl Worker {
             mut accepting,
             service,
             places,
-            conns: mut w,
+            mut conns,
         } = self;
-        let trigger = w.trigger;
+        let trigger = conns.trigger;
         let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
         let mut stopping = false;
         loop {
@@ -104,20 +109,20 @@ impl Worker {
             //    when the busy ones have finished.
             if shutdown::requested() && !stopping {
                 stopping = true;
-                w.epoll.delete(acceptor.as_fd())?;
-                for token in w.clients.tokens() {
-                    w.settle(token, false);
+                conns.epoll.delete(acceptor.as_fd())?;
+                for token in conns.clients.tokens() {
+                    conns.settle(token, false);
                 }
             }
-            if stopping && w.clients.is_empty() {
+            if stopping && conns.clients.is_empty() {
                 trace!("shutdown: no connections left");
                 return Ok(());
             }
 
             // 1. Wait for ready fds, or the earliest timer (or the end of an
             //    accept pause).
-            let deadline = earliest([w.timers.next(), acceptor.deadline()]);
-            let n = wait(&w.epoll, &mut events, deadline)?;
+            let deadline = earliest([conns.timers.next(), acceptor.deadline()]);
+            let n = wait(&conns.epoll, &mut events, deadline)?;
 
             // 2. Only the fds that are ready: no scan over all connections.
             let now = Instant::now();
@@ -126,16 +131,16 @@ impl Worker {
                     LISTENER => {
                         acceptor.accept_all(now, |stream, _peer| {
                             if let Some(conn) = admit(stream, &service, &places, None) {
-                                w.register(conn);
+                                conns.register(conn);
                             }
                         });
                     }
-                    token => w.on_event(token as usize, event.events()),
+                    token => conns.on_event(token as usize, event.events()),
                 }
             }
 
             // 3. Timers that are due: a /delay's answer, a 408, an idle close.
-            w.fire_timers(Instant::now());
+            conns.fire_timers(Instant::now());
 
             // 4. The listener's interest follows the acceptor: off during a
             //    pause (out of fds with no reserve), back on after it. Turning
@@ -148,7 +153,7 @@ impl Worker {
                 trace!("epoll_ctl MOD listener: {wanted:?}");
                 accepting = wanted;
                 let mut event = EpollEvent::new(accepting, LISTENER);
-                w.epoll.modify(acceptor.as_fd(), &mut event)?;
+                conns.epoll.modify(acceptor.as_fd(), &mut event)?;
             }
         }
     }
