@@ -167,11 +167,12 @@ impl Worker {
             }
 
             // 3. Timers that are due.
-            conns.fire_timers(Instant::now());
+            let now = Instant::now();
+            conns.fire_timers(now);
 
             // 4. The listener is deregistered during an accept pause and
             //    registered again after it (which also re-arms it).
-            let wanted = acceptor.wants_accept(Instant::now());
+            let wanted = acceptor.wants_accept(now);
             if wanted != accepting && !shutdown::requested() {
                 trace!("listener: accepting {wanted}");
                 let mut source = SourceFd(&listener_fd);

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use nix::errno::Errno;
-use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use plumbing::conn::{
-    Acceptor, Conn, Drain, Places, READ_BUF, Reads, ShowTimeout, admit, earliest, timeout_ms,
+    Acceptor, Conn, Drain, Places, READ_BUF, Reads, ShowTimeout, admit, earliest, poll_timeout,
+    timeout_ms,
 };
 use plumbing::{shutdown, trace};
 use protocol::Service;
@@ -140,12 +141,13 @@ impl Worker {
             }
 
             // 3. Timers that are due: a /delay's answer, a 408, an idle close.
-            conns.fire_timers(Instant::now());
+            let now = Instant::now();
+            conns.fire_timers(now);
 
             // 4. The listener's interest follows the acceptor: off during a
             //    pause (out of fds with no reserve), back on after it. Turning
             //    it back on also re-arms it for edge-triggered mode.
-            let wanted = match acceptor.wants_accept(Instant::now()) {
+            let wanted = match acceptor.wants_accept(now) {
                 true => trigger.flags() | EpollFlags::EPOLLIN,
                 false => trigger.flags(),
             };
@@ -167,11 +169,7 @@ impl Worker {
 fn wait(epoll: &Epoll, events: &mut [EpollEvent], deadline: Option<Instant>) -> io::Result<usize> {
     loop {
         let left = timeout_ms(deadline, Instant::now());
-        let timeout = match left {
-            None => EpollTimeout::NONE,
-            Some(ms) => EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX),
-        };
-        match epoll.wait(events, timeout) {
+        match epoll.wait(events, poll_timeout(left)) {
             Ok(n) => {
                 trace!("epoll_wait: {n} fds ready ({})", ShowTimeout(left));
                 return Ok(n);

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nix::poll::PollTimeout;
 use protocol::{Connection, Service};
 
 use crate::{interrupted, shutdown, trace, would_block};
@@ -354,6 +355,17 @@ pub fn earliest(deadlines: impl IntoIterator<Item = Option<Instant>>) -> Option<
 pub fn timeout_ms(deadline: Option<Instant>, now: Instant) -> Option<Duration> {
     let left = deadline?.saturating_duration_since(now);
     Some(Duration::from_millis(left.as_micros().div_ceil(1000) as u64))
+}
+
+/// [`timeout_ms`] as `poll(2)` and `epoll_wait(2)` take it (nix's
+/// `PollTimeout`, which is also its `EpollTimeout`): `NONE` waits for
+/// readiness alone; a wait past `PollTimeout::MAX` (about 24 days) is cut
+/// to it, and simply ends early.
+pub fn poll_timeout(left: Option<Duration>) -> PollTimeout {
+    match left {
+        None => PollTimeout::NONE,
+        Some(ms) => PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+    }
 }
 
 /// A wait's timeout in a trace line: `timeout 200ms`, or `no timeout`.

@@ -5,8 +5,8 @@ use std::os::fd::{BorrowedFd, RawFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use plumbing::conn::{Conn, ShowTimeout, timeout_ms};
+use nix::poll::{PollFd, PollFlags, poll};
+use plumbing::conn::{Conn, ShowTimeout, poll_timeout, timeout_ms};
 use plumbing::trace;
 
 use crate::event_loop::{Readiness, Ready, Wait};
@@ -57,11 +57,7 @@ impl Wait for Poll {
             // Milliseconds, rounded up, recomputed from the same deadline on
             // every retry, so an EINTR never stretches the wait.
             let left = timeout_ms(deadline, Instant::now());
-            let timeout = match left {
-                None => PollTimeout::NONE,
-                Some(ms) => PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-            };
-            match poll(&mut fds, timeout) {
+            match poll(&mut fds, poll_timeout(left)) {
                 Ok(n) => {
                     trace!(
                         "poll: {n} of {} fds ready ({})",
