@@ -5,7 +5,6 @@ use conformance::{Concurrency, Target};
 
 fn main() -> std::process::ExitCode {
     conformance::main(vec![
-        Target::new("blocking", env!("CARGO_BIN_EXE_blocking"))
-            .concurrency(Concurrency::OneAtATime),
+        Target::new("blocking", env!("CARGO_BIN_EXE_blocking")).concurrency(Concurrency::AtMost(1)),
     ])
 }

@@ -7,7 +7,7 @@
 //! fn main() -> std::process::ExitCode {
 //!     conformance::main(vec![
 //!         conformance::Target::new("blocking", env!("CARGO_BIN_EXE_blocking"))
-//!             .concurrency(conformance::Concurrency::OneAtATime),
+//!             .concurrency(conformance::Concurrency::AtMost(1)),
 //!     ])
 //! }
 //! ```
@@ -23,9 +23,11 @@
 //!
 //! A model states its limits in its [`Target`]; cases that depend on a limit
 //! check the declared behaviour instead of skipping. For example with
-//! [`Concurrency::OneAtATime`] the "keep-alive clients are served at once"
-//! case becomes "a second client waits until the first one leaves", and the
-//! overlapping-delays case expects the delays to add up. A model with an
+//! [`Concurrency::AtMost`]`(1)` (the blocking server) the "keep-alive clients
+//! are served at once" case becomes "a second client waits until the first
+//! one leaves", and the overlapping-delays case expects the delays to add
+//! up; with `AtMost(8)` (a pool of 8 threads) the ninth keep-alive client is
+//! the one that waits. A model with an
 //! fd-number limit ([`Target::fd_limit`], `select`) is expected to refuse the
 //! clients past it cleanly, where every other model serves them all. No case
 //! is ever skipped silently.
@@ -51,10 +53,12 @@ use nix::sys::resource::{Resource, getrlimit, setrlimit};
 /// changes what the suite expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Concurrency {
-    /// Serves one connection at a time (the blocking server): others wait in
-    /// the listen backlog until it is done.
-    OneAtATime,
-    /// Serves many connections at once.
+    /// Serves at most this many connections at once: 1 for the blocking
+    /// server, N for a pool of N threads or N preforked processes. The others
+    /// wait (in the listen backlog, or handed over but not yet taken) until
+    /// one of those being served leaves.
+    AtMost(usize),
+    /// Serves every connection at once, up to `--max-conns`.
     Concurrent,
 }
 
@@ -76,6 +80,10 @@ pub struct Target {
     /// server does not spin expects 100% CPU from it anyway, and checks the
     /// rest of its behaviour.
     pub spins: bool,
+    /// Each connection is served by a process of its own (`forking`), with
+    /// an fd table of its own: a low fd limit is a limit per process, so the
+    /// out-of-fds case expects every client to be served.
+    pub process_per_connection: bool,
 }
 
 impl Target {
@@ -88,6 +96,7 @@ impl Target {
             concurrency: Concurrency::Concurrent,
             fd_limit: None,
             spins: false,
+            process_per_connection: false,
         }
     }
 
@@ -107,6 +116,12 @@ impl Target {
     /// Declares that the model busy-polls: it uses a whole CPU even idle.
     pub fn spins(mut self) -> Target {
         self.spins = true;
+        self
+    }
+
+    /// Declares that every connection gets a process (and fd table) of its own.
+    pub fn process_per_connection(mut self) -> Target {
+        self.process_per_connection = true;
         self
     }
 

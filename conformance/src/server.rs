@@ -145,6 +145,11 @@ fn wait_within(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>,
 }
 
 impl Running {
+    /// The server's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `signal` to the server.
     pub fn signal(&self, signal: Signal) -> Result<(), String> {
         kill(Pid::from_raw(self.child.id() as i32), signal).map_err(|e| e.to_string())

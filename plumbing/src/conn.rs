@@ -401,7 +401,7 @@ pub struct Acceptor {
 static ACCEPTING: Mutex<()> = Mutex::new(());
 
 /// How long accepting pauses when out of fds with no reserve to spend.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+pub(crate) const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 impl Acceptor {
     /// Makes the listener non-blocking and opens the reserve fd.
@@ -525,13 +525,13 @@ enum Reserve {
 }
 
 /// EMFILE (this process is at its fd limit) or ENFILE (the whole system is).
-fn out_of_fds(err: &io::Error) -> bool {
+pub(crate) fn out_of_fds(err: &io::Error) -> bool {
     let code = err.raw_os_error();
     code == Some(nix::libc::EMFILE) || code == Some(nix::libc::ENFILE)
 }
 
 /// The spare fd: any cheap file will do.
-fn open_reserve() -> io::Result<File> {
+pub(crate) fn open_reserve() -> io::Result<File> {
     File::open("/dev/null")
 }
 // ANCHOR_END: acceptor

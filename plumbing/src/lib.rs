@@ -41,9 +41,12 @@
 //! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
 //! - [`trace`]: the `--trace` lines, and the [`trace!`] macro.
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
+//! - [`accept`]: the blocking accept loop of the models that hand each client
+//!   to a thread or a process, refusing clients cleanly when out of fds.
 //! - [`conn`]: the non-blocking side every event-loop model shares: a
 //!   connection's reads and writes, the accepting listener, refusing at the limit.
 
+pub mod accept;
 pub mod args;
 pub mod conn;
 pub mod errors;

@@ -16,7 +16,8 @@
 //!    the process with status 0 itself, whatever the model is blocked on.
 //!
 //! Forked children inherit the blocked mask but not this thread: a forking
-//! model must set up its children's own handling.
+//! model must set up its children's own handling, and calls [`request`]
+//! from it.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +41,14 @@ pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }
 
+/// Marks shutdown as requested in this process, as the signal thread does.
+/// For a forked child, which has no signal thread: its own SIGTERM handler
+/// calls this. It is one relaxed atomic store, so it is async-signal-safe
+/// (it takes no lock, allocates nothing, and cannot be torn).
+pub fn request() {
+    REQUESTED.store(true, Ordering::Relaxed);
+}
+
 /// Registers `hook` to run (on the signal thread) when shutdown is requested:
 /// the place to wake a loop blocked in `epoll_wait`, `select`, a ring, ...
 pub fn on_request(hook: impl Fn() + Send + 'static) {
@@ -51,11 +60,19 @@ pub fn on_request(hook: impl Fn() + Send + 'static) {
 
 /// Blocks SIGINT and SIGTERM in the calling thread (call it before starting
 /// any thread, so all inherit the mask) and starts the thread that takes them.
+///
+/// SIGCHLD is blocked too, in every thread, for `forking`: its reaper thread
+/// takes SIGCHLD with `sigwait`, which works only if no thread leaves it
+/// unblocked (the kernel would deliver it to that thread, where its default
+/// action is to ignore it, and the reaper would never hear of the child).
+/// Models without children never get a SIGCHLD.
 pub fn install() -> std::io::Result<()> {
     let mut signals = SigSet::empty();
     signals.add(Signal::SIGINT);
     signals.add(Signal::SIGTERM);
-    signals.thread_block()?;
+    let mut blocked = signals;
+    blocked.add(Signal::SIGCHLD);
+    blocked.thread_block()?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -17,12 +17,12 @@ pub fn cases() -> Vec<Case> {
         ),
         Case::new(
             "keepalive_clients",
-            "Keep-alive clients are served side by side, or (one at a time) the second waits for the first.",
+            "Keep-alive clients are served side by side, or (at most N at once) client N+1 waits until one of the N leaves.",
             keepalive_clients,
         ),
         Case::new(
             "delays_overlap",
-            "Two /delay/500 on two connections overlap, or (one at a time) add up to 1 s.",
+            "Two /delay/500 on two connections overlap, or (one connection at a time) add up to 1 s.",
             delays_overlap,
         ),
         Case::new(
@@ -83,17 +83,29 @@ fn keepalive_clients(target: &Target) -> Outcome {
                 })?;
             }
         }
-        Concurrency::OneAtATime => {
-            let mut first = Client::connect(server.addr)?;
-            first.get("/numbers.txt")?;
-            let mut second = Client::connect(server.addr)?;
-            second.send("GET /numbers.txt HTTP/1.1\r\n\r\n")?;
-            let early = second.read_within(Duration::from_millis(500))?;
+        Concurrency::AtMost(limit) => {
+            // `limit` keep-alive clients take every place the model has...
+            let mut held = Vec::new();
+            for i in 0..limit {
+                let mut client = Client::connect(server.addr)?;
+                check(client.get("/numbers.txt")?.status == 200, || {
+                    format!("held client {i} of {limit}")
+                })?;
+                held.push(client);
+            }
+            // ...so the next one waits, however idle they are...
+            let mut next = Client::connect(server.addr)?;
+            next.send("GET /numbers.txt HTTP/1.1\r\n\r\n")?;
+            let early = next.read_within(Duration::from_millis(500))?;
             check(early.is_empty(), || {
-                "the second client was served while the first held the server".into()
+                format!(
+                    "client {} was served while {limit} held every place",
+                    limit + 1
+                )
             })?;
-            drop(first); // the first client leaves: now the second is served
-            let response = second.response()?;
+            // ...until one of them leaves.
+            drop(held.pop());
+            let response = next.response()?;
             check(response.status == 200, || {
                 format!("status {}", response.status)
             })?;
@@ -123,11 +135,11 @@ fn delays_overlap(target: &Target) -> Outcome {
     }
     let elapsed = start.elapsed();
     match target.concurrency {
-        Concurrency::Concurrent => check(elapsed < Duration::from_millis(900), || {
-            format!("took {elapsed:?}: the delays did not overlap")
-        })?,
-        Concurrency::OneAtATime => check(elapsed >= Duration::from_millis(1000), || {
+        Concurrency::AtMost(1) => check(elapsed >= Duration::from_millis(1000), || {
             format!("took {elapsed:?}: one at a time adds up")
+        })?,
+        _ => check(elapsed < Duration::from_millis(900), || {
+            format!("took {elapsed:?}: the delays did not overlap")
         })?,
     }
     server.finish()
