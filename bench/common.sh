@@ -17,6 +17,16 @@ if sum(errors.values()):
 print(report["requests_per_s"])'
 }
 
+# Reads a `bench load --json` report on stdin and prints its requests/s and
+# its error count, for runs where errors are part of the result (a pool's
+# waiting clients time out).
+rate_errors() {
+    python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("%.0f %d" % (r["requests_per_s"], sum(r["errors"].values())))'
+}
+
 # start_server BINARY [FLAGS...]: starts target/release/BINARY with FLAGS on
 # a free port, pinned to the CPUs in $server_cpus (default: CPU 0), and waits
 # for its `listening on` line. Sets $server_pid and $server_addr

@@ -38,13 +38,6 @@ for model in "${models[@]}"; do
     printf '  %-12s %5.1f%% of a core\n' "$model" "$(awk -v a="$after" -v b="$before" -v hz="$hz" 'BEGIN { print (a - b) / hz / 5 * 100 }')"
 done
 
-# requests/s and the error count of a `bench load --json` report.
-rate_errors() {
-    python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-print("%.0f %d" % (r["requests_per_s"], sum(r["errors"].values())))'
-}
 # load MODEL PATH: starts MODEL, runs the bench against it, stops it.
 load() {
     start_server "$1"

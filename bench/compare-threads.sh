@@ -39,13 +39,6 @@ declare -A cmd=(
     [forking-w2]="forking --workers 2"
 )
 
-# requests/s and the error count of a `bench load --json` report.
-rate_errors() {
-    python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-print("%.0f %d" % (r["requests_per_s"], sum(r["errors"].values())))'
-}
 # load NAME PATH [BENCH FLAGS...]: starts NAME, runs the bench, stops it.
 load() {
     local name=$1 path=$2
