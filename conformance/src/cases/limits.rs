@@ -97,40 +97,37 @@ fn max_conns(target: &Target) -> Outcome {
         Concurrency::Concurrent => true,
         Concurrency::AtMost(at_once) => at_once >= LIMIT,
     };
-    match reaches_limit {
-        true => {
-            let mut held = (0..LIMIT)
-                .map(|_| Client::connect(server.addr))
-                .collect::<Result<Vec<_>, _>>()?;
-            for client in &mut held {
-                check(client.get("/numbers.txt")?.status == 200, || {
-                    "a held client".into()
-                })?;
-            }
-            for extra in 0..2 {
-                let fate = fate(&mut Client::connect(server.addr)?)?;
-                check(fate == Fate::Refused, || {
-                    format!(
-                        "client {} of {LIMIT} allowed was {fate:?}",
-                        LIMIT + 1 + extra
-                    )
-                })?;
-            }
-            for client in &mut held {
-                check(client.get("/bytes/3")?.body == b"abc", || {
-                    "a held client after the refusals".into()
-                })?;
-            }
-            held.pop(); // one place frees up
-            served_again(&server)?;
+    if reaches_limit {
+        let mut held = (0..LIMIT)
+            .map(|_| Client::connect(server.addr))
+            .collect::<Result<Vec<_>, _>>()?;
+        for client in &mut held {
+            check(client.get("/numbers.txt")?.status == 200, || {
+                "a held client".into()
+            })?;
         }
-        false => {
-            // Each of more clients than the limit, one after another, is
-            // served: the limit must not count clients that have left.
-            for i in 0..LIMIT + 2 {
-                let fate = fate(&mut Client::connect(server.addr)?)?;
-                check(fate == Fate::Served, || format!("client {i}: {fate:?}"))?;
-            }
+        for extra in 0..2 {
+            let fate = fate(&mut Client::connect(server.addr)?)?;
+            check(fate == Fate::Refused, || {
+                format!(
+                    "client {} of {LIMIT} allowed was {fate:?}",
+                    LIMIT + 1 + extra
+                )
+            })?;
+        }
+        for client in &mut held {
+            check(client.get("/bytes/3")?.body == b"abc", || {
+                "a held client after the refusals".into()
+            })?;
+        }
+        held.pop(); // one place frees up
+        served_again(&server)?;
+    } else {
+        // Each of more clients than the limit, one after another, is
+        // served: the limit must not count clients that have left.
+        for i in 0..LIMIT + 2 {
+            let fate = fate(&mut Client::connect(server.addr)?)?;
+            check(fate == Fate::Served, || format!("client {i}: {fate:?}"))?;
         }
     }
     server.finish()
