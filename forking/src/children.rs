@@ -62,7 +62,7 @@ impl Children {
             }
             // The child's copy of the guard would unlock a copy of the lock
             // that the child never uses; forget it instead.
-            Forked::Child => std::mem::forget(live),
+            Forked::Child { .. } => std::mem::forget(live),
         }
         Ok(forked)
     }

@@ -59,9 +59,11 @@
 //! - At shutdown the parent stops accepting, sends SIGTERM to every child
 //!   (in-flight responses finish, idle connections close), waits up to 1.5 s
 //!   (three quarters of the 2 s grace), sends SIGKILL to any left, and
-//!   reaps them all before it exits 0. A child whose parent dies any other
-//!   way (even SIGKILL) is sent SIGTERM by the kernel
-//!   (`PR_SET_PDEATHSIG`): no orphan outlives the server.
+//!   reaps them all before it exits 0. When the parent dies any other way
+//!   (even SIGKILL), the kernel signals every child (`PR_SET_PDEATHSIG`): a
+//!   child serving a connection gets SIGTERM and finishes its response; a
+//!   preforked worker gets SIGKILL, since it may sit in an `accept` that
+//!   nobody will wake now. No child outlives the server (tested).
 //! - A worker that dies at once every time would be replaced at once every
 //!   time (no back-off): a real supervisor would slow down.
 //!

@@ -7,7 +7,8 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nix::unistd::{getpid, getppid};
+use nix::sys::signal::Signal;
+use nix::unistd::{Pid, getpid};
 use plumbing::accept::BlockingAcceptor;
 use plumbing::conn::refuse;
 use plumbing::shutdown::{self, GRACE};
@@ -60,11 +61,11 @@ fn process_per_connection(server: Server, children: &Children) -> io::Result<()>
         }
         let fd = stream.as_raw_fd();
         match children.fork() {
-            Ok(Forked::Child) => {
+            Ok(Forked::Child { parent }) => {
                 // The child: it serves this one client and accepts nobody,
                 // so its copies of the listener and the spare fd are closed.
                 drop(acceptor);
-                serve_client_and_exit(stream, &service)
+                serve_client_and_exit(stream, &service, parent)
             }
             // The parent: the child has its own copy of the socket; this
             // one is closed (the connection lives on in the child).
@@ -77,10 +78,9 @@ fn process_per_connection(server: Server, children: &Children) -> io::Result<()>
 }
 
 /// In a new child: serve the client with the blocking loop, then exit.
-fn serve_client_and_exit(stream: TcpStream, service: &Arc<Service>) -> ! {
-    let parent = getppid();
+fn serve_client_and_exit(stream: TcpStream, service: &Arc<Service>, parent: Pid) -> ! {
     trace::name_process(format!("child {}", getpid()));
-    if let Err(err) = sys::take_shutdown_signals(parent) {
+    if let Err(err) = sys::take_shutdown_signals(parent, Signal::SIGTERM) {
         trace!("signal set-up failed: {err}");
         sys::exit_child(1);
     }
@@ -106,7 +106,7 @@ fn preforked(server: Server, children: &Children, workers: usize) -> io::Result<
     loop {
         while children.count() < workers && !shutdown::requested() {
             match children.fork() {
-                Ok(Forked::Child) => worker(server),
+                Ok(Forked::Child { parent }) => worker(server, parent),
                 Ok(Forked::Parent(pid)) => trace!("fork worker pid={pid}"),
                 // EAGAIN or ENOMEM: serve with the workers there are, and
                 // try again in a while rather than take the server down.
@@ -130,10 +130,9 @@ fn preforked(server: Server, children: &Children, workers: usize) -> io::Result<
 /// A preforked worker: the blocking server itself, accepting on the
 /// listener every worker shares. The kernel gives each new connection to
 /// one of the workers blocked in accept(2).
-fn worker(server: Server) -> ! {
-    let parent = getppid();
+fn worker(server: Server, parent: Pid) -> ! {
     trace::name_process(format!("worker {}", getpid()));
-    if let Err(err) = sys::take_shutdown_signals(parent) {
+    if let Err(err) = sys::take_shutdown_signals(parent, Signal::SIGKILL) {
         trace!("signal set-up failed: {err}");
         sys::exit_child(1);
     }

@@ -8,8 +8,11 @@ use nix::unistd::{ForkResult, Pid};
 
 /// Which side of a `fork` this process is on.
 pub enum Forked {
-    /// The new process: a copy of the parent, with only the thread that forked.
-    Child,
+    /// The new process: a copy of the parent, with only the thread that
+    /// forked. `parent` is the parent's PID, taken before the fork: asked
+    /// for later with getppid(), it could already be another process's
+    /// (the parent may die first, and the child is then adopted).
+    Child { parent: Pid },
     /// The old process, told its child's PID.
     Parent(Pid),
 }
@@ -20,6 +23,7 @@ pub enum Forked {
 /// Call it only through [`crate::children::Children::fork`], which holds the
 /// lock the reaper takes.
 pub fn fork() -> io::Result<Forked> {
+    let parent = nix::unistd::getpid();
     // SAFETY: this process has other threads (plumbing's signal thread and
     // the reaper), and the child gets a copy of their memory but not the
     // threads: any lock one of them held at the fork stays locked for ever
@@ -32,7 +36,7 @@ pub fn fork() -> io::Result<Forked> {
     // share with it, the children table's, is held by the forking thread
     // across this call, and the child never touches that table.
     match unsafe { nix::unistd::fork() }? {
-        ForkResult::Child => Ok(Forked::Child),
+        ForkResult::Child => Ok(Forked::Child { parent }),
         ForkResult::Parent { child } => Ok(Forked::Parent(child)),
     }
 }
@@ -63,9 +67,14 @@ extern "C" fn on_shutdown_signal(_signal: nix::libc::c_int) {
 /// signal that came before this (the parent stopping at once) was held
 /// pending by the mask, and is delivered when it is lifted.
 ///
-/// It also asks the kernel to send this child SIGTERM when its parent dies,
-/// however it dies (`PR_SET_PDEATHSIG`), so no orphan outlives the server.
-pub fn take_shutdown_signals(parent: Pid) -> io::Result<()> {
+/// It also asks the kernel to send this child `on_parent_death` when its
+/// parent dies, however it dies (`PR_SET_PDEATHSIG`), so no orphan outlives
+/// the server. A child serving a connection takes SIGTERM, and finishes
+/// its response first. A preforked worker must take SIGKILL: it may be
+/// blocked in `accept`, which std retries on EINTR, on a listener that
+/// nobody will shut down now that the parent is gone, so a SIGTERM would
+/// leave it there for ever.
+pub fn take_shutdown_signals(parent: Pid, on_parent_death: Signal) -> io::Result<()> {
     let action = SigAction::new(
         SigHandler::Handler(on_shutdown_signal),
         SaFlags::empty(),
@@ -79,11 +88,11 @@ pub fn take_shutdown_signals(parent: Pid) -> io::Result<()> {
         unsafe { sigaction(signal, &action) }?;
         signals.add(signal);
     }
-    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+    nix::sys::prctl::set_pdeathsig(on_parent_death)?;
     // The parent may have died before the line above: then nothing will
     // send the signal, and this child was adopted by another process.
     if nix::unistd::getppid() != parent {
-        plumbing::shutdown::request();
+        nix::sys::signal::raise(on_parent_death)?;
     }
     signals.thread_unblock()?;
     Ok(())

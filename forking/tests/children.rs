@@ -182,3 +182,59 @@ fn shutdown_leaves_no_child_per_connection() -> Result<(), String> {
 fn shutdown_leaves_no_child_preforked() -> Result<(), String> {
     shutdown_leaves_no_child(&["--workers", "4"], 4)
 }
+
+/// The parent killed outright (SIGKILL: no shutdown code runs): the kernel
+/// signals every child (`PR_SET_PDEATHSIG`), and none is left running.
+/// A child that is left is re-parented, so it is looked up by PID.
+fn parent_killed_leaves_no_child(args: &[&str], expect_children: usize) -> Result<(), String> {
+    let mut server = forking(args).start(&[])?;
+    let pid = server.pid();
+    let mut held = (0..2)
+        .map(|_| Client::connect(server.addr))
+        .collect::<Result<Vec<_>, _>>()?;
+    for client in &mut held {
+        client.get("/numbers.txt")?;
+    }
+    let before = children_until(pid, Duration::from_secs(3), |c| c.len() == expect_children);
+    check(before.len() == expect_children, || {
+        format!("children {before:?}")
+    })?;
+
+    server.signal(Signal::SIGKILL)?;
+    server.wait_exit(Duration::from_secs(3))?;
+    // Running, or asleep, counts as alive; a zombie (Z) has ended.
+    let running = |child: u32| {
+        std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    };
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let alive: Vec<u32> = before
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|&c| running(c))
+            .collect();
+        if alive.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= until {
+            return Err(format!(
+                "children still running 3 s after the parent was killed: {alive:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn parent_killed_leaves_no_child_per_connection() -> Result<(), String> {
+    parent_killed_leaves_no_child(&[], 2)
+}
+
+#[test]
+fn parent_killed_leaves_no_child_preforked() -> Result<(), String> {
+    parent_killed_leaves_no_child(&["--workers", "4"], 4)
+}
