@@ -142,21 +142,38 @@ fn a_dead_worker_is_replaced() -> Result<(), String> {
     server.finish()
 }
 
-/// SIGTERM with clients held: the server exits 0, and every child it had
-/// is gone (none orphaned, left running under init).
-fn shutdown_leaves_no_child(args: &[&str], expect_children: usize) -> Result<(), String> {
-    let mut server = forking(args).start(&[])?;
-    let pid = server.pid();
-    let mut held = (0..3)
+/// Starts the server with `args` and holds `clients` keep-alive clients
+/// (each has had one answer), once `expect_children` children show in `ps`.
+/// Returns the server, the held clients and the children's PIDs.
+fn start_holding(
+    args: &[&str],
+    clients: usize,
+    expect_children: usize,
+) -> Result<(conformance::server::Running, Vec<Client>, Vec<u32>), String> {
+    let server = forking(args).start(&[])?;
+    let mut held = (0..clients)
         .map(|_| Client::connect(server.addr))
         .collect::<Result<Vec<_>, _>>()?;
     for client in &mut held {
         client.get("/numbers.txt")?;
     }
-    let before = children_until(pid, Duration::from_secs(3), |c| c.len() == expect_children);
+    let before = children_until(server.pid(), Duration::from_secs(3), |c| {
+        c.len() == expect_children
+    });
     check(before.len() == expect_children, || {
         format!("children {before:?}")
     })?;
+    Ok((
+        server,
+        held,
+        before.into_iter().map(|(child, _)| child).collect(),
+    ))
+}
+
+/// SIGTERM with clients held: the server exits 0, and every child it had
+/// is gone (none orphaned, left running under init).
+fn shutdown_leaves_no_child(args: &[&str], expect_children: usize) -> Result<(), String> {
+    let (mut server, _held, before) = start_holding(args, 3, expect_children)?;
 
     server.signal(Signal::SIGTERM)?;
     let status = server.wait_exit(Duration::from_secs(3))?;
@@ -165,7 +182,7 @@ fn shutdown_leaves_no_child(args: &[&str], expect_children: usize) -> Result<(),
     })?;
     let alive: Vec<u32> = before
         .iter()
-        .map(|(child, _)| *child)
+        .copied()
         .filter(|child| std::path::Path::new(&format!("/proc/{child}")).exists())
         .collect();
     check(alive.is_empty(), || {
@@ -187,18 +204,7 @@ fn shutdown_leaves_no_child_preforked() -> Result<(), String> {
 /// signals every child (`PR_SET_PDEATHSIG`), and none is left running.
 /// A child that is left is re-parented, so it is looked up by PID.
 fn parent_killed_leaves_no_child(args: &[&str], expect_children: usize) -> Result<(), String> {
-    let mut server = forking(args).start(&[])?;
-    let pid = server.pid();
-    let mut held = (0..2)
-        .map(|_| Client::connect(server.addr))
-        .collect::<Result<Vec<_>, _>>()?;
-    for client in &mut held {
-        client.get("/numbers.txt")?;
-    }
-    let before = children_until(pid, Duration::from_secs(3), |c| c.len() == expect_children);
-    check(before.len() == expect_children, || {
-        format!("children {before:?}")
-    })?;
+    let (mut server, _held, before) = start_holding(args, 2, expect_children)?;
 
     server.signal(Signal::SIGKILL)?;
     server.wait_exit(Duration::from_secs(3))?;
@@ -212,11 +218,7 @@ fn parent_killed_leaves_no_child(args: &[&str], expect_children: usize) -> Resul
     };
     let until = Instant::now() + Duration::from_secs(3);
     loop {
-        let alive: Vec<u32> = before
-            .iter()
-            .map(|(c, _)| *c)
-            .filter(|&c| running(c))
-            .collect();
+        let alive: Vec<u32> = before.iter().copied().filter(|&c| running(c)).collect();
         if alive.is_empty() {
             return Ok(());
         }
