@@ -46,13 +46,14 @@
 //! # Layout
 //! - `server`: the accept loop and the per-connection pull loop.
 //!
-//! [`serve_connection`] is public: `threaded` runs it on a thread per
-//! connection and `forking` in a process per connection, unchanged. That the
+//! [`serve_client`] (the pull loop [`serve_connection`], then the close) is
+//! public: `threaded` runs it on a thread per connection and `forking` in a
+//! process per connection, unchanged. That the
 //! same loop serves all three is the lesson of those chapters.
 
 mod server;
 
-pub use server::{READ_BUF, serve, serve_connection};
+pub use server::{READ_BUF, serve, serve_client, serve_connection};
 
 /// The default port (SPEC §1).
 pub const PORT: u16 = 7001;

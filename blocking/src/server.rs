@@ -34,13 +34,9 @@ pub fn serve(server: Server) -> io::Result<()> {
         // queues in the backlog meanwhile, for as long as this takes.
         match listener.accept() {
             Ok((stream, peer)) => {
-                let fd = stream.as_raw_fd();
-                trace!("accept fd={fd} peer={peer}");
-                if let Err(err) = serve_connection(&stream, &service, &mut buf) {
-                    // A failed connection (reset, timeout) never ends the server.
-                    trace!("fd={fd} failed: {err}");
-                }
-                trace!("close fd={fd}");
+                trace!("accept fd={} peer={peer}", stream.as_raw_fd());
+                // A failed connection (reset, timeout) never ends the server.
+                let _ = serve_client(stream, &service, &mut buf);
             }
             // Shutdown shuts the listener down, which wakes accept with an error.
             Err(_) if shutdown::requested() => return Ok(()),
@@ -55,6 +51,20 @@ pub fn serve(server: Server) -> io::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// One client, start to end: the pull loop, then the close. How it ended is
+/// traced and returned; either way only this connection is over. (The
+/// threaded and forking servers call this too, from each thread or child.)
+pub fn serve_client(stream: TcpStream, service: &Arc<Service>, buf: &mut [u8]) -> io::Result<()> {
+    let fd = stream.as_raw_fd();
+    let outcome = serve_connection(&stream, service, buf);
+    if let Err(err) = &outcome {
+        trace!("fd={fd} failed: {err}");
+    }
+    trace!("close fd={fd}");
+    drop(stream);
+    outcome
 }
 // ANCHOR_END: accept_loop
 

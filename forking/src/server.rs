@@ -84,17 +84,12 @@ fn serve_client_and_exit(stream: TcpStream, service: &Arc<Service>, parent: Pid)
         trace!("signal set-up failed: {err}");
         sys::exit_child(1);
     }
-    let fd = stream.as_raw_fd();
     let mut buf = vec![0u8; blocking::READ_BUF];
-    let code = match blocking::serve_connection(&stream, service, &mut buf) {
+    let code = match blocking::serve_client(stream, service, &mut buf) {
         Ok(()) => 0,
-        Err(err) => {
-            trace!("fd={fd} failed: {err}");
-            1
-        }
+        Err(_) => 1, // traced by serve_client
     };
-    trace!("close fd={fd}, exit {code}");
-    drop(stream);
+    trace!("exit {code}");
     sys::exit_child(code)
 }
 // ANCHOR_END: process_per_connection

@@ -128,15 +128,9 @@ fn pool(
 // ANCHOR_END: pool
 
 /// One connection, start to end, on the calling thread: the blocking
-/// server's pull loop, then the close, then its place under `--max-conns`
-/// is given back.
+/// server's pull loop and close, then its place under `--max-conns` is
+/// given back. A failed connection (reset, timeout) ends only itself.
 fn serve_one(stream: TcpStream, service: &Arc<Service>, buf: &mut [u8], place: Place) {
-    let fd = stream.as_raw_fd();
-    if let Err(err) = blocking::serve_connection(&stream, service, buf) {
-        // A failed connection (reset, timeout) ends only its own thread.
-        trace!("fd={fd} failed: {err}");
-    }
-    trace!("close fd={fd}");
-    drop(stream);
+    let _ = blocking::serve_client(stream, service, buf);
     drop(place);
 }
