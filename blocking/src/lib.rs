@@ -53,7 +53,7 @@
 
 mod server;
 
-pub use server::{READ_BUF, serve, serve_client, serve_connection};
+pub use server::{READ_BUF, Socket, serve, serve_client, serve_connection};
 
 /// The default port (SPEC §1).
 pub const PORT: u16 = 7001;

@@ -56,9 +56,13 @@ pub fn serve(server: Server) -> io::Result<()> {
 /// One client, start to end: the pull loop, then the close. How it ended is
 /// traced and returned; either way only this connection is over. (The
 /// threaded and forking servers call this too, from each thread or child.)
-pub fn serve_client(stream: TcpStream, service: &Arc<Service>, buf: &mut [u8]) -> io::Result<()> {
+pub fn serve_client<S: Socket>(
+    mut stream: S,
+    service: &Arc<Service>,
+    buf: &mut [u8],
+) -> io::Result<()> {
     let fd = stream.as_raw_fd();
-    let outcome = serve_connection(&stream, service, buf);
+    let outcome = serve_connection(&mut stream, service, buf);
     if let Err(err) = &outcome {
         trace!("fd={fd} failed: {err}");
     }
@@ -68,13 +72,47 @@ pub fn serve_client(stream: TcpStream, service: &Arc<Service>, buf: &mut [u8]) -
 }
 // ANCHOR_END: accept_loop
 
+// ANCHOR: socket
+/// What the pull loop needs of a connected socket. The blocking, threaded
+/// and forking servers hand it std's `TcpStream`, whose calls block the
+/// calling thread. `coroutine` hands it may's `TcpStream`, whose calls park
+/// the calling *coroutine* and let the thread run another: the loop cannot
+/// tell the difference, which is the whole idea of green threads.
+pub trait Socket: Read + Write + AsRawFd {
+    /// `TCP_NODELAY` on or off.
+    fn set_nodelay(&self, on: bool) -> io::Result<()>;
+    /// How long a `read` may wait before it fails with a timeout.
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// How long a `write` may wait before it fails with a timeout.
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Waits `duration` without reading (a pending `/delay`).
+    fn sleep(duration: Duration);
+}
+
+/// std's socket: every call blocks the thread that makes it.
+impl Socket for TcpStream {
+    fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        TcpStream::set_nodelay(self, on)
+    }
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+    fn sleep(duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+// ANCHOR_END: socket
+
 // ANCHOR: serve_connection
 /// The pull loop: write what the protocol has to say, then block until the
 /// client says more or the connection's next deadline comes. Returns when
 /// the connection is done (closed, failed, or idle at shutdown); the caller
 /// closes the socket.
-pub fn serve_connection(
-    stream: &TcpStream,
+pub fn serve_connection<S: Socket>(
+    stream: &mut S,
     service: &Arc<Service>,
     buf: &mut [u8],
 ) -> io::Result<()> {
@@ -105,13 +143,13 @@ pub fn serve_connection(
             // The protocol wants no input now (e.g. a /delay is pending and
             // its input buffer is full): only the deadline can move us on.
             trace!("fd={fd}: sleep {timeout:?} until the next deadline");
-            std::thread::sleep(timeout);
+            S::sleep(timeout);
             conn.fire(Instant::now());
             continue;
         }
         arm_read_timeout(stream, timeout, &mut armed)?;
         // ANCHOR: read
-        match (&*stream).read(&mut buf[..capacity]) {
+        match stream.read(&mut buf[..capacity]) {
             Ok(0) => {
                 trace!("read fd={fd}: EOF");
                 conn.received_eof(Instant::now());
@@ -149,7 +187,7 @@ pub fn serve_connection(
 /// sets the exact timeout); 1 ms late is below the kernel's own rounding of
 /// the timeout up to a clock tick.
 fn arm_read_timeout(
-    stream: &TcpStream,
+    stream: &impl Socket,
     timeout: Duration,
     armed: &mut Option<Duration>,
 ) -> io::Result<()> {
@@ -166,11 +204,11 @@ fn arm_read_timeout(
 /// Writes everything the connection has to write. A blocking `write` may
 /// still write less than asked (a partial write): the protocol keeps the
 /// tail, and we go round again until nothing is left.
-fn flush(stream: &TcpStream, conn: &mut Connection) -> io::Result<()> {
+fn flush(stream: &mut impl Socket, conn: &mut Connection) -> io::Result<()> {
     let fd = stream.as_raw_fd();
     while conn.wants_write() {
         let len = conn.output().len();
-        match (&*stream).write(conn.output()) {
+        match stream.write(conn.output()) {
             Ok(n) => {
                 trace!("write fd={fd}: {n} of {len} bytes");
                 conn.sent(n, Instant::now());

@@ -397,6 +397,14 @@ pub struct Acceptor {
     paused_until: Option<Instant>,
 }
 
+/// The listener's fd, for a reactor that registers anything with an fd
+/// (`async_await`'s `Async`).
+impl AsFd for Acceptor {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.listener.as_fd()
+    }
+}
+
 /// Held while accepting: see [`Acceptor::accept_all`].
 static ACCEPTING: Mutex<()> = Mutex::new(());
 

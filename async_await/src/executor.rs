@@ -1,0 +1,166 @@
+//! The executor: runs tasks (boxed futures) on this one thread, polling a
+//! task only when its waker says it can make progress, and handing the
+//! thread to the reactor when none can.
+//!
+//! # One request, start to end
+//!
+//! 1. A connection's task is polled. Its `async fn` runs until an `.await`
+//!    whose future is not ready (say, `readable()` with no bytes yet): that
+//!    future leaves the task's [`Waker`] with the reactor and returns
+//!    `Pending`, and so does the whole task. Nothing more runs for it.
+//! 2. With no task left to poll, [`block_on`] calls
+//!    [`Reactor::wait`], which blocks in `epoll_wait`.
+//! 3. The request arrives; epoll reports the socket; the reactor calls
+//!    `wake()` on the waker it was given, and the waker puts the task's id
+//!    on the ready queue.
+//! 4. The executor polls the task again. The `async fn` resumes at the same
+//!    `.await`, now ready, and goes on: it reads, answers, and parks at the
+//!    next `.await`.
+//!
+//! # Single-threaded, on purpose
+//!
+//! Tasks never move between threads, so they need not be `Send`, and the
+//! reactor's bookkeeping is `Cell`s and `RefCell`s without locks. Only the
+//! ready queue has a lock: std requires every [`Waker`] to be `Send` and
+//! `Sync`, because a waker *could* be sent to another thread. (tokio's
+//! multi-threaded runtime does send them: a worker steals tasks from another
+//! worker's queue. See the chapter.)
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use plumbing::trace;
+
+use crate::reactor::Reactor;
+
+/// A task: a future that runs to its end, boxed so tasks of every type
+/// fit one table, and pinned because an `async fn`'s state may point into
+/// itself (a local borrowed across an `.await`): once polled, it must never
+/// move. `Pin<Box<..>>` pins the future on the heap; moving the *box*
+/// around, as the table does, moves only the pointer.
+type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+thread_local! {
+    /// Tasks spawned while another task is being polled. The run loop moves
+    /// them into its table between polls (the table is busy during one).
+    static SPAWNED: RefCell<Vec<Task>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts `future` as a task of the executor running on this thread; it
+/// is first polled once the current task returns `Pending` or ends.
+pub fn spawn(future: impl Future<Output = ()> + 'static) {
+    SPAWNED.with_borrow_mut(|spawned| spawned.push(Box::pin(future)));
+}
+
+// ANCHOR: waker
+/// The ids of the tasks to poll next. Wakers push, the run loop pops.
+type ReadyQueue = Arc<Mutex<VecDeque<usize>>>;
+
+/// What a task's [`Waker`] does: put the task's id on the ready queue.
+/// A stale waker (its task has ended, and the id may belong to a new task
+/// now) at worst polls a task that has nothing to do: a spurious wake-up,
+/// which every future must tolerate.
+struct TaskWaker {
+    id: usize,
+    ready: ReadyQueue,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut ready = self
+            .ready
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        ready.push_back(self.id);
+    }
+}
+// ANCHOR_END: waker
+
+/// A live task and the waker that reschedules it (made once, at spawn).
+struct Slot {
+    task: Task,
+    waker: Waker,
+}
+
+// ANCHOR: block_on
+/// Runs `main` and every task it spawns on this thread, until `main` has
+/// returned and every other task has ended (so at shutdown, in-flight
+/// connections finish). An error from `main` is returned at once.
+pub fn block_on(main: impl Future<Output = io::Result<()>> + 'static) -> io::Result<()> {
+    let reactor = Reactor::get()?;
+    let ready: ReadyQueue = Arc::default();
+    let mut tasks: Vec<Option<Slot>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    // `main`'s result, written by its task when it ends.
+    let outcome = std::rc::Rc::new(RefCell::new(None));
+    let written = outcome.clone();
+    spawn(async move { *written.borrow_mut() = Some(main.await) });
+    let mut live = 0usize;
+    loop {
+        // New tasks get a slot and a waker, and are polled once to start.
+        for task in SPAWNED.with_borrow_mut(std::mem::take) {
+            let id = free.pop().unwrap_or(tasks.len());
+            let waker = Waker::from(Arc::new(TaskWaker {
+                id,
+                ready: ready.clone(),
+            }));
+            let slot = Some(Slot { task, waker });
+            if id == tasks.len() {
+                tasks.push(slot);
+            } else {
+                tasks[id] = slot;
+            }
+            live += 1;
+            ready
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .push_back(id);
+        }
+        // Poll every task that was woken; new wake-ups during this round
+        // join the queue and are served in this round too.
+        let next = || {
+            ready
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .pop_front()
+        };
+        while let Some(id) = next() {
+            // Woken but gone (a stale waker): nothing to do.
+            let Some(slot) = tasks.get_mut(id).and_then(Option::as_mut) else {
+                continue;
+            };
+            let mut cx = Context::from_waker(&slot.waker);
+            if let Poll::Ready(()) = slot.task.as_mut().poll(&mut cx) {
+                tasks[id] = None; // the task's future is dropped here: its socket closes
+                free.push(id);
+                live -= 1;
+            }
+            if SPAWNED.with_borrow(|spawned| !spawned.is_empty()) {
+                break; // give the new tasks their slots first
+            }
+        }
+        if SPAWNED.with_borrow(|spawned| !spawned.is_empty()) {
+            continue;
+        }
+        match outcome.borrow_mut().take() {
+            Some(Err(err)) => return Err(err),
+            Some(Ok(())) => trace!("main task done; {live} task(s) left to finish"),
+            None => {}
+        }
+        if live == 0 {
+            return Ok(());
+        }
+        // Nothing can run: block until the kernel or a timer says otherwise.
+        reactor.wait()?;
+    }
+}
+// ANCHOR_END: block_on

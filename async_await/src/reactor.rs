@@ -1,0 +1,517 @@
+//! The reactor: turns the kernel's readiness reports (epoll, through the
+//! `polling` crate) and due timers into wake-ups of the tasks waiting for
+//! them. It knows nothing of tasks or of HTTP: only fds, deadlines and
+//! [`Waker`]s. The executor calls [`Reactor::wait`] when no task can run.
+//!
+//! # How a socket is watched
+//!
+//! Every socket is wrapped in an [`Async`], which registers it once, with
+//! a `key` that indexes the reactor's table of [`Source`]s. A task that
+//! wants to read awaits [`Async::readable`]: the future finds the source
+//! not ready, leaves its waker in the source and returns `Pending`. When
+//! epoll reports the fd, [`Reactor::wait`] marks the source ready and wakes
+//! that waker; the executor polls the task again, the future finds the
+//! source ready and returns. The task then reads *once* and calls
+//! [`Async::clear_readable`]: the next `readable` waits for the kernel
+//! again.
+//!
+//! # Level-triggered, with interest that follows the waiters
+//!
+//! epoll watches each fd level-triggered, as the `epoll` server does by
+//! default: while unread bytes remain, every `epoll_wait` reports the fd
+//! again, so one read per report is enough and nothing is lost by clearing
+//! readiness after it (an edge-triggered reactor must read until EAGAIN:
+//! one more syscall per request). The price of level-triggering is that
+//! epoll must not watch a direction nobody waits for, or it would report
+//! it at every wait (a socket is nearly always writable). So the interest
+//! follows the waiters, lazily: a direction is added when a future first
+//! waits on it, and taken away when a report for it finds nobody waiting.
+//! On a busy keep-alive connection the task is back waiting before the
+//! next report, so the interest stays put and costs no `epoll_ctl` at all.
+//!
+//! # Spurious wake-ups
+//!
+//! A task may be woken with nothing to do: readiness that another read
+//! already consumed, a timer for a deadline that moved, the wake-up every
+//! task gets at shutdown. That is allowed by `Future`'s contract, and every
+//! loop here handles it where it reads: a read that finds nothing (EAGAIN)
+//! clears readiness and waits again.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::num::NonZeroUsize;
+use std::os::fd::{AsFd, AsRawFd};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use plumbing::{shutdown, trace};
+use polling::{Event, Events, PollMode, Poller};
+
+/// Most readiness reports taken from one `epoll_wait`.
+const EVENTS: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
+
+thread_local! {
+    /// This thread's reactor, made on first use. The runtime is
+    /// single-threaded: one executor, one reactor, one thread.
+    static REACTOR: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
+}
+
+/// The poller, the watched sources and the timers of one thread.
+pub struct Reactor {
+    /// epoll, wrapped. In an `Arc` because the shutdown hook, on
+    /// `plumbing`'s signal thread, calls [`Poller::notify`] to wake a wait.
+    poller: Arc<Poller>,
+    /// Where `epoll_wait` puts its reports; reused by every wait.
+    events: RefCell<Events>,
+    /// Every registered source, by key (`None`: a free slot).
+    sources: RefCell<Vec<Option<Rc<Source>>>>,
+    /// Free keys, to reuse before growing `sources`.
+    free_keys: RefCell<Vec<usize>>,
+    /// Pending timers: the waker to wake at each deadline. The `u64` makes
+    /// two timers for the same instant distinct.
+    timers: RefCell<BTreeMap<(Instant, u64), Waker>>,
+    /// The id of the next timer.
+    next_timer: Cell<u64>,
+    /// Shutdown has been seen and every reader woken once.
+    shutdown_seen: Cell<bool>,
+}
+
+/// One direction of a socket, as the reactor tracks it.
+#[derive(Default)]
+struct Direction {
+    /// epoll reported it, and no read or write has consumed that yet.
+    ready: Cell<bool>,
+    /// The task to wake when it becomes ready.
+    waker: Cell<Option<Waker>>,
+    /// epoll is watching this direction now.
+    armed: Cell<bool>,
+}
+
+/// A registered fd: its key, and its two directions.
+pub struct Source {
+    /// The fd, for `epoll_ctl` and for trace lines.
+    fd: std::os::fd::RawFd,
+    /// Its index in the reactor's table, and the `data` epoll reports.
+    key: usize,
+    /// Its reads, and its writes.
+    read: Direction,
+    write: Direction,
+    /// No direction is watched, and the fd is in one-shot mode with no
+    /// interest (see `Reactor::rearm`).
+    disarmed: Cell<bool>,
+}
+
+/// Which way a task waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// For bytes to read (or a client to accept).
+    Read,
+    /// For room in the send buffer.
+    Write,
+}
+
+impl Source {
+    fn dir(&self, dir: Dir) -> &Direction {
+        match dir {
+            Dir::Read => &self.read,
+            Dir::Write => &self.write,
+        }
+    }
+
+    /// What epoll should report for this fd now.
+    fn interest(&self) -> Event {
+        let mut event = Event::none(self.key);
+        event.readable = self.read.armed.get();
+        event.writable = self.write.armed.get();
+        event
+    }
+}
+
+impl Reactor {
+    /// This thread's reactor (made on first use).
+    pub fn get() -> io::Result<Rc<Reactor>> {
+        REACTOR.with_borrow_mut(|slot| {
+            if let Some(reactor) = slot {
+                return Ok(reactor.clone());
+            }
+            let poller = Arc::new(Poller::new()?);
+            // Shutdown must wake a reactor blocked in `epoll_wait`.
+            let for_shutdown = poller.clone();
+            shutdown::on_request(move || {
+                let _ = for_shutdown.notify();
+            });
+            let reactor = Rc::new(Reactor {
+                poller,
+                events: RefCell::new(Events::with_capacity(EVENTS)),
+                sources: RefCell::new(Vec::new()),
+                free_keys: RefCell::new(Vec::new()),
+                timers: RefCell::new(BTreeMap::new()),
+                next_timer: Cell::new(0),
+                shutdown_seen: Cell::new(false),
+            });
+            *slot = Some(reactor.clone());
+            Ok(reactor)
+        })
+    }
+
+    // ANCHOR: wait
+    /// Blocks in `epoll_wait` until a watched fd is ready or the earliest
+    /// timer is due, then wakes the tasks concerned. The executor calls it
+    /// when no task can run. (`polling` retries EINTR itself, against the
+    /// same deadline.)
+    pub fn wait(&self) -> io::Result<()> {
+        let next_timer = self.timers.borrow().keys().next().map(|&(at, _)| at);
+        let timeout = next_timer.map(|at| at.saturating_duration_since(Instant::now()));
+        let mut events = self.events.borrow_mut();
+        events.clear();
+        let ready = self.poller.wait(&mut events, timeout)?;
+        trace!("epoll_wait ({}): {ready} ready", Show(timeout));
+        for event in events.iter() {
+            let Some(source) = self.source(event.key) else {
+                continue; // deregistered since: a stale report
+            };
+            if event.readable {
+                self.report(&source, Dir::Read);
+            }
+            if event.writable {
+                self.report(&source, Dir::Write);
+            }
+        }
+        drop(events);
+        self.fire_timers(Instant::now());
+        self.on_shutdown();
+        Ok(())
+    }
+
+    /// epoll reported `dir` of `source`: mark it ready and wake its task.
+    /// Nobody waiting: stop watching that direction (level-triggered, it
+    /// would be reported at every wait), until a task waits on it again.
+    fn report(&self, source: &Source, dir: Dir) {
+        let direction = source.dir(dir);
+        direction.ready.set(true);
+        if let Some(waker) = direction.waker.take() {
+            waker.wake();
+            return;
+        }
+        let was_armed = direction.armed.replace(false);
+        // A hang-up or an error is reported whatever the interest; with
+        // nothing armed, `rearm` disarms the fd completely, once.
+        let nothing_armed = !source.read.armed.get() && !source.write.armed.get();
+        if was_armed || (nothing_armed && !source.disarmed.get()) {
+            self.rearm(source);
+        }
+    }
+    // ANCHOR_END: wait
+
+    /// Tells epoll the source's interest (`epoll_ctl(MOD)`). With no
+    /// direction armed, the fd is put in one-shot mode with no interest:
+    /// even a hang-up is then reported at most once, instead of at every
+    /// wait while its task is busy elsewhere (say, in a `/delay`).
+    fn rearm(&self, source: &Source) {
+        let interest = source.interest();
+        let disarm = !interest.readable && !interest.writable;
+        source.disarmed.set(disarm);
+        let mode = if disarm {
+            PollMode::Oneshot
+        } else {
+            PollMode::Level
+        };
+        trace!(
+            "epoll_ctl MOD fd={} read={} write={}",
+            source.fd, interest.readable, interest.writable
+        );
+        if let Err(err) = crate::sys::modify(&self.poller, source.fd, interest, mode) {
+            trace!("epoll_ctl MOD fd={}: {err}", source.fd);
+        }
+    }
+
+    fn source(&self, key: usize) -> Option<Rc<Source>> {
+        self.sources.borrow().get(key).cloned().flatten()
+    }
+
+    /// Wakes the tasks whose timers are due.
+    fn fire_timers(&self, now: Instant) {
+        loop {
+            let mut timers = self.timers.borrow_mut();
+            let Some(entry) = timers.first_entry() else {
+                return;
+            };
+            if entry.key().0 > now {
+                return;
+            }
+            let waker = entry.remove();
+            drop(timers); // a waker may touch the timers (never ours, but cheap to be safe)
+            trace!("timer due: waking its task");
+            waker.wake();
+        }
+    }
+
+    /// At shutdown, wakes every task waiting to read, once: each finds
+    /// nothing to read (a spurious wake-up), and a connection between
+    /// requests then sees the shutdown and closes. Readiness is set so the
+    /// futures return and the loops get to look.
+    fn on_shutdown(&self) {
+        if !shutdown::requested() || self.shutdown_seen.replace(true) {
+            return;
+        }
+        trace!("shutdown: waking every reader");
+        for source in self.sources.borrow().iter().flatten() {
+            source.read.ready.set(true);
+            if let Some(waker) = source.read.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// A timeout in a trace line.
+struct Show(Option<Duration>);
+
+impl std::fmt::Display for Show {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(timeout) => write!(f, "timeout {timeout:.1?}"),
+            None => write!(f, "no timeout"),
+        }
+    }
+}
+
+// ANCHOR: async
+/// A socket watched by this thread's reactor (smol's `Async` in miniature):
+/// non-blocking, registered once, deregistered when dropped.
+pub struct Async<T: AsFd> {
+    reactor: Rc<Reactor>,
+    source: Rc<Source>,
+    io: T,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Sets `io` non-blocking and registers it, watching for reads.
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        let reactor = Reactor::get()?;
+        socket2::SockRef::from(&io).set_nonblocking(true)?;
+        let key = match reactor.free_keys.borrow_mut().pop() {
+            Some(key) => key,
+            None => reactor.sources.borrow().len(),
+        };
+        let source = Rc::new(Source {
+            fd: io.as_fd().as_raw_fd(),
+            key,
+            read: Direction::default(),
+            write: Direction {
+                // A new socket has room to write: a write may be tried
+                // at once, and EAGAIN clears this.
+                ready: Cell::new(true),
+                ..Direction::default()
+            },
+            disarmed: Cell::new(false),
+        });
+        // Watching for reads from the start: the first thing a server does.
+        source.read.armed.set(true);
+        crate::sys::register(&reactor.poller, &io, source.interest())?;
+        let mut sources = reactor.sources.borrow_mut();
+        if key == sources.len() {
+            sources.push(Some(source.clone()));
+        } else {
+            sources[key] = Some(source.clone());
+        }
+        drop(sources);
+        Ok(Async {
+            reactor,
+            source,
+            io,
+        })
+    }
+
+    /// The socket, for the read, write or accept itself.
+    pub fn get_ref(&self) -> &T {
+        &self.io
+    }
+
+    /// The socket, mutably (an accept updates the acceptor's state).
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    /// Waits until the socket is readable, or `deadline` passes.
+    pub fn readable(&self, deadline: Option<Instant>) -> Ready<'_> {
+        self.ready(Dir::Read, deadline)
+    }
+
+    /// Waits until the socket is writable, or `deadline` passes.
+    pub fn writable(&self, deadline: Option<Instant>) -> Ready<'_> {
+        self.ready(Dir::Write, deadline)
+    }
+
+    fn ready(&self, dir: Dir, deadline: Option<Instant>) -> Ready<'_> {
+        Ready {
+            reactor: &self.reactor,
+            source: &self.source,
+            dir,
+            deadline,
+            timer: None,
+        }
+    }
+
+    /// The readiness was used up: a read was made (level-triggered: if bytes
+    /// are left, epoll reports them again), or a read found nothing.
+    pub fn clear_readable(&self) {
+        self.source.read.ready.set(false);
+    }
+
+    /// A write found the send buffer full (EAGAIN).
+    pub fn clear_writable(&self) {
+        self.source.write.ready.set(false);
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    /// Deregisters the fd *before* it is closed (`io` is dropped after
+    /// this runs): epoll watches the open file, not the number, and a
+    /// closed fd left registered could keep reporting under a reused key.
+    fn drop(&mut self) {
+        let _ = self.reactor.poller.delete(self.io.as_fd());
+        self.reactor.sources.borrow_mut()[self.source.key] = None;
+        self.reactor.free_keys.borrow_mut().push(self.source.key);
+    }
+}
+// ANCHOR_END: async
+
+// ANCHOR: ready
+/// What a [`Ready`] future saw first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The socket is ready (or, spuriously, may be: try and see).
+    Ready,
+    /// The deadline passed first.
+    Deadline,
+}
+
+/// The future of [`Async::readable`] and [`Async::writable`].
+pub struct Ready<'a> {
+    reactor: &'a Reactor,
+    source: &'a Source,
+    dir: Dir,
+    deadline: Option<Instant>,
+    /// The timer set for `deadline`, once the future has waited.
+    timer: Option<(Instant, u64)>,
+}
+
+impl Future for Ready<'_> {
+    type Output = Wake;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Wake> {
+        // `Ready` holds only references and plain values: it is `Unpin`,
+        // so it may be used as `&mut Self` without any pinning care.
+        let this = self.get_mut();
+        let direction = this.source.dir(this.dir);
+        if direction.ready.get() {
+            return Poll::Ready(Wake::Ready);
+        }
+        if this.deadline.is_some_and(|at| at <= Instant::now()) {
+            return Poll::Ready(Wake::Deadline);
+        }
+        // Not yet: leave our waker where the reactor will find it, make
+        // sure epoll watches this direction, and set the timer once.
+        direction.waker.set(Some(cx.waker().clone()));
+        if !direction.armed.replace(true) {
+            this.reactor.rearm(this.source);
+        }
+        if let Some(at) = this.deadline {
+            this.timer = Some(this.reactor.set_timer(this.timer, at, cx.waker()));
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Ready<'_> {
+    /// Done waiting (ready, past the deadline, or dropped unfinished): the
+    /// timer must not fire for a future that is gone, and a report must not
+    /// wake a task that no longer waits (with no waker left, the reactor
+    /// stops watching the direction instead).
+    fn drop(&mut self) {
+        self.source.dir(self.dir).waker.take();
+        if let Some(timer) = self.timer {
+            self.reactor.timers.borrow_mut().remove(&timer);
+        }
+    }
+}
+// ANCHOR_END: ready
+
+// ANCHOR: sleep
+/// Waits until `deadline`: a timer, nothing else.
+pub async fn sleep_until(deadline: Instant) {
+    let reactor = match Reactor::get() {
+        Ok(reactor) => reactor,
+        Err(_) => return, // no reactor, no timers: do not wait
+    };
+    Sleep {
+        reactor: &reactor,
+        deadline,
+        timer: None,
+    }
+    .await
+}
+
+/// The future of [`sleep_until`].
+struct Sleep<'a> {
+    reactor: &'a Reactor,
+    deadline: Instant,
+    timer: Option<(Instant, u64)>,
+}
+
+impl Future for Sleep<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut(); // Unpin, as `Ready`
+        if this.deadline <= Instant::now() {
+            return Poll::Ready(());
+        }
+        this.timer = Some(
+            this.reactor
+                .set_timer(this.timer, this.deadline, cx.waker()),
+        );
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep<'_> {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer {
+            self.reactor.timers.borrow_mut().remove(&timer);
+        }
+    }
+}
+
+impl Reactor {
+    /// Sets (or, polled again, refreshes) a timer that wakes `waker` at
+    /// `at`. A future may be polled with a different waker each time;
+    /// the newest is the one to wake.
+    fn set_timer(
+        &self,
+        timer: Option<(Instant, u64)>,
+        at: Instant,
+        waker: &Waker,
+    ) -> (Instant, u64) {
+        let mut timers = self.timers.borrow_mut();
+        if let Some(key) = timer
+            && let Some(old) = timers.get_mut(&key)
+        {
+            if !old.will_wake(waker) {
+                *old = waker.clone();
+            }
+            return key;
+        }
+        let key = (at, self.next_timer.get());
+        self.next_timer.set(key.1 + 1);
+        timers.insert(key, waker.clone());
+        key
+    }
+}
+// ANCHOR_END: sleep

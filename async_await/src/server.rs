@@ -1,0 +1,206 @@
+//! The async/await server: an accept task, and an `async fn` per
+//! connection that reads like the blocking pull loop with `.await` at every
+//! place it may wait.
+
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use plumbing::conn::{Acceptor, Place, Places, READ_BUF, refuse};
+use plumbing::{Server, interrupted, shutdown, trace, would_block};
+use protocol::{Connection, Service};
+
+use crate::executor::{block_on, spawn};
+use crate::reactor::{Async, Wake, sleep_until};
+
+thread_local! {
+    /// The one read buffer, shared by every connection of this thread (as
+    /// in the event-loop servers). Only [`read`], a plain function, borrows
+    /// it, and hands what it read to the protocol before it returns: no
+    /// task holds it across an `.await`, so 19,000 parked connections do
+    /// not need 19,000 buffers. (Compare `coroutine`, whose parked
+    /// coroutines each own one.)
+    static BUF: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUF].into_boxed_slice());
+}
+
+/// Serves until shutdown: the accept task and a task per connection, all
+/// on this thread.
+pub fn serve(server: Server) -> io::Result<()> {
+    let Server {
+        listener,
+        service,
+        max_conns,
+        ..
+    } = server;
+    let acceptor = Acceptor::new(listener, &service)?;
+    block_on(accept_loop(acceptor, service, Places::new(max_conns)))
+}
+
+// ANCHOR: accept_loop
+/// The accept task: waits for the listener to be readable, accepts every
+/// waiting client, spawns a task for each.
+async fn accept_loop(acceptor: Acceptor, service: Arc<Service>, places: Places) -> io::Result<()> {
+    let mut listener = Async::new(acceptor)?;
+    loop {
+        let now = Instant::now();
+        if shutdown::requested() {
+            trace!("shutdown: no more accepts");
+            return Ok(());
+        }
+        // Out of fds with no reserve left: `plumbing`'s acceptor pauses.
+        if !listener.get_mut().wants_accept(now) {
+            let until = listener.get_ref().deadline().unwrap_or(now);
+            sleep_until(until).await;
+            continue;
+        }
+        if listener.readable(None).await == Wake::Ready {
+            // Until EAGAIN: one report can stand for many clients.
+            listener
+                .get_mut()
+                .accept_all(Instant::now(), |stream, _peer| {
+                    admit(stream, &service, &places);
+                });
+            listener.clear_readable();
+        }
+    }
+}
+
+/// Starts a task for a new client, or turns it away at `--max-conns`.
+fn admit(stream: TcpStream, service: &Arc<Service>, places: &Places) {
+    let Some(place) = places.take() else {
+        refuse(stream, service, "--max-conns reached");
+        return;
+    };
+    let fd = stream.as_raw_fd();
+    match Async::new(stream) {
+        Ok(stream) => spawn(serve_client(stream, service.clone(), place)),
+        Err(err) => trace!("fd={fd}: registering failed: {err}; closing it"),
+    }
+}
+// ANCHOR_END: accept_loop
+
+// ANCHOR: serve_client
+/// One client, start to end: the loop, then the close. The socket is
+/// deregistered and closed when `stream` is dropped, here.
+async fn serve_client(stream: Async<TcpStream>, service: Arc<Service>, place: Place) {
+    let fd = stream.get_ref().as_raw_fd();
+    if let Err(err) = serve_connection(&stream, &service).await {
+        trace!("fd={fd} failed: {err}");
+    }
+    trace!("close fd={fd}");
+    drop(place);
+}
+
+/// The pull loop, as in `blocking`, with an `.await` wherever it may wait:
+/// write what the protocol has to say, then wait until the client says
+/// more or the connection's next deadline comes. Each `.await` that is not
+/// ready returns `Pending` all the way up to the executor, which runs
+/// other tasks meanwhile.
+async fn serve_connection(stream: &Async<TcpStream>, service: &Arc<Service>) -> io::Result<()> {
+    let fd = stream.get_ref().as_raw_fd();
+    // Responses are written whole; no need for Nagle to hold small ones back.
+    stream.get_ref().set_nodelay(true)?;
+    let mut conn = Connection::new(service.clone(), Instant::now());
+    loop {
+        flush(stream, &mut conn, service.idle_timeout).await?;
+        if conn.is_closed() {
+            return Ok(());
+        }
+        if shutdown::requested() && conn.is_idle() {
+            trace!("fd={fd}: shutting down between requests");
+            return Ok(());
+        }
+        // The deadline: a /delay's end, a 408, or the idle timeout.
+        let deadline = conn.next_deadline();
+        if conn.read_capacity() == 0 {
+            // The protocol wants no input now (a /delay is pending and its
+            // input buffer is full): only the deadline can move us on.
+            trace!("fd={fd}: sleep until the next deadline");
+            sleep_until(deadline.unwrap_or_else(Instant::now)).await;
+            conn.fire(Instant::now());
+            continue;
+        }
+        // ANCHOR: read
+        match stream.readable(deadline).await {
+            Wake::Ready => read(stream, &mut conn)?,
+            Wake::Deadline => {
+                trace!("timer fd={fd}: deadline due");
+                conn.fire(Instant::now());
+            }
+        }
+        // ANCHOR_END: read
+    }
+}
+// ANCHOR_END: serve_client
+
+// ANCHOR: read_fn
+/// One read, into the shared buffer, handed straight to the protocol.
+/// Level-triggered readiness: one read per report; if bytes are left,
+/// epoll reports the socket again, so readiness is cleared either way.
+fn read(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
+    let fd = stream.get_ref().as_raw_fd();
+    BUF.with_borrow_mut(|buf| {
+        let capacity = conn.read_capacity().min(buf.len());
+        let result = stream.get_ref().read(&mut buf[..capacity]);
+        stream.clear_readable();
+        match result {
+            Ok(0) => {
+                trace!("read fd={fd}: EOF");
+                conn.received_eof(Instant::now());
+            }
+            Ok(n) => {
+                trace!("read fd={fd}: {n} bytes");
+                conn.received(&buf[..n], Instant::now());
+            }
+            // EAGAIN: the wake-up was spurious (the shutdown wake-up, or
+            // readiness already used). Not an error: wait again.
+            Err(err) if would_block(&err) => trace!("read fd={fd}: EAGAIN"),
+            // EINTR: nothing was read. The next wait reports the bytes again.
+            Err(err) if interrupted(&err) => trace!("read fd={fd}: EINTR"),
+            Err(err) => return Err(err),
+        }
+        Ok(())
+    })
+}
+// ANCHOR_END: read_fn
+
+// ANCHOR: flush
+/// Writes everything the connection has to write. A partial write keeps
+/// the tail in the protocol; a full send buffer (EAGAIN) parks the task
+/// until epoll says there is room, for at most the idle timeout (a client
+/// that stops reading must not hold its connection for ever).
+async fn flush(
+    stream: &Async<TcpStream>,
+    conn: &mut Connection,
+    idle_timeout: Duration,
+) -> io::Result<()> {
+    let fd = stream.get_ref().as_raw_fd();
+    while conn.wants_write() {
+        let len = conn.output().len();
+        match stream.get_ref().write(conn.output()) {
+            Ok(n) => {
+                trace!("write fd={fd}: {n} of {len} bytes");
+                conn.sent(n, Instant::now());
+            }
+            Err(err) if would_block(&err) => {
+                trace!("write fd={fd}: EAGAIN with {len} bytes left");
+                stream.clear_writable();
+                let give_up = Instant::now() + idle_timeout;
+                if stream.writable(Some(give_up)).await == Wake::Deadline {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "client stopped reading",
+                    ));
+                }
+            }
+            Err(err) if interrupted(&err) => trace!("write fd={fd}: EINTR, retrying"),
+            // EPIPE, ECONNRESET: the client is gone.
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: flush
