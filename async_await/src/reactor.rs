@@ -37,7 +37,7 @@
 //! loop here handles it where it reads: a read that finds nothing (EAGAIN)
 //! clears readiness and waits again.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
@@ -56,9 +56,11 @@ use polling::{Event, Events, PollMode, Poller};
 const EVENTS: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
 
 thread_local! {
-    /// This thread's reactor, made on first use. The runtime is
-    /// single-threaded: one executor, one reactor, one thread.
-    static REACTOR: RefCell<Option<Rc<Reactor>>> = const { RefCell::new(None) };
+    /// This thread's reactor, made by [`Reactor::start`]. The runtime is
+    /// single-threaded: one executor, one reactor, one thread. Futures
+    /// reach it here rather than keep a pointer to it: a parked connection
+    /// is smaller by that pointer (see the chapter's memory figures).
+    static REACTOR: OnceCell<Reactor> = const { OnceCell::new() };
 }
 
 /// The poller, the watched sources and the timers of one thread.
@@ -86,8 +88,6 @@ pub struct Reactor {
 struct Direction {
     /// epoll reported it, and no read or write has consumed that yet.
     ready: Cell<bool>,
-    /// The task to wake when it becomes ready.
-    waker: Cell<Option<Waker>>,
     /// epoll is watching this direction now.
     armed: Cell<bool>,
 }
@@ -104,6 +104,12 @@ pub struct Source {
     /// No direction is watched, and the fd is in one-shot mode with no
     /// interest (see `Reactor::rearm`).
     disarmed: Cell<bool>,
+    /// Which direction the waiting task waits for. One task owns a socket
+    /// and waits for one thing at a time, so one waker slot is enough
+    /// (two would cost every connection 16 bytes more).
+    waiting: Cell<Option<Dir>>,
+    /// The waiting task's waker.
+    waker: Cell<Option<Waker>>,
 }
 
 /// Which way a task waits.
@@ -123,6 +129,14 @@ impl Source {
         }
     }
 
+    /// Wakes the waiting task, which no longer waits.
+    fn wake(&self) {
+        self.waiting.set(None);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
     /// What epoll should report for this fd now.
     fn interest(&self) -> Event {
         let mut event = Event::none(self.key);
@@ -133,11 +147,12 @@ impl Source {
 }
 
 impl Reactor {
-    /// This thread's reactor (made on first use).
-    pub fn get() -> io::Result<Rc<Reactor>> {
-        REACTOR.with_borrow_mut(|slot| {
-            if let Some(reactor) = slot {
-                return Ok(reactor.clone());
+    /// Makes this thread's reactor, if it has none yet. The executor
+    /// calls it first thing.
+    pub fn start() -> io::Result<()> {
+        REACTOR.with(|cell| {
+            if cell.get().is_some() {
+                return Ok(());
             }
             let poller = Arc::new(Poller::new()?);
             // Shutdown must wake a reactor blocked in `epoll_wait`.
@@ -145,7 +160,7 @@ impl Reactor {
             shutdown::on_request(move || {
                 let _ = for_shutdown.notify();
             });
-            let reactor = Rc::new(Reactor {
+            let _ = cell.set(Reactor {
                 poller,
                 events: RefCell::new(Events::with_capacity(EVENTS)),
                 sources: RefCell::new(Vec::new()),
@@ -154,9 +169,15 @@ impl Reactor {
                 next_timer: Cell::new(0),
                 shutdown_seen: Cell::new(false),
             });
-            *slot = Some(reactor.clone());
-            Ok(reactor)
+            Ok(())
         })
+    }
+
+    /// Runs `f` with this thread's reactor. Only futures polled by
+    /// [`block_on`](crate::executor::block_on), which starts the reactor,
+    /// call it: anywhere else it is a bug, and panics.
+    pub fn with<R>(f: impl FnOnce(&Reactor) -> R) -> R {
+        REACTOR.with(|cell| f(cell.get().expect("the reactor is used outside block_on")))
     }
 
     // ANCHOR: wait
@@ -194,8 +215,8 @@ impl Reactor {
     fn report(&self, source: &Source, dir: Dir) {
         let direction = source.dir(dir);
         direction.ready.set(true);
-        if let Some(waker) = direction.waker.take() {
-            waker.wake();
+        if source.waiting.get() == Some(dir) {
+            source.wake();
             return;
         }
         let was_armed = direction.armed.replace(false);
@@ -262,8 +283,8 @@ impl Reactor {
         trace!("shutdown: waking every reader");
         for source in self.sources.borrow().iter().flatten() {
             source.read.ready.set(true);
-            if let Some(waker) = source.read.waker.take() {
-                waker.wake();
+            if source.waiting.get() == Some(Dir::Read) {
+                source.wake();
             }
         }
     }
@@ -285,7 +306,7 @@ impl std::fmt::Display for Show {
 /// A socket watched by this thread's reactor (smol's `Async` in miniature):
 /// non-blocking, registered once, deregistered when dropped.
 pub struct Async<T: AsFd> {
-    reactor: Rc<Reactor>,
+    /// Its readiness and wakers, shared with the reactor's table.
     source: Rc<Source>,
     io: T,
 }
@@ -293,38 +314,36 @@ pub struct Async<T: AsFd> {
 impl<T: AsFd> Async<T> {
     /// Sets `io` non-blocking and registers it, watching for reads.
     pub fn new(io: T) -> io::Result<Async<T>> {
-        let reactor = Reactor::get()?;
         socket2::SockRef::from(&io).set_nonblocking(true)?;
-        let key = match reactor.free_keys.borrow_mut().pop() {
-            Some(key) => key,
-            None => reactor.sources.borrow().len(),
-        };
-        let source = Rc::new(Source {
-            fd: io.as_fd().as_raw_fd(),
-            key,
-            read: Direction::default(),
-            write: Direction {
-                // A new socket has room to write: a write may be tried
-                // at once, and EAGAIN clears this.
-                ready: Cell::new(true),
-                ..Direction::default()
-            },
-            disarmed: Cell::new(false),
-        });
-        // Watching for reads from the start: the first thing a server does.
-        source.read.armed.set(true);
-        crate::sys::register(&reactor.poller, &io, source.interest())?;
-        let mut sources = reactor.sources.borrow_mut();
-        if key == sources.len() {
-            sources.push(Some(source.clone()));
-        } else {
-            sources[key] = Some(source.clone());
-        }
-        drop(sources);
-        Ok(Async {
-            reactor,
-            source,
-            io,
+        Reactor::with(|reactor| {
+            let key = match reactor.free_keys.borrow_mut().pop() {
+                Some(key) => key,
+                None => reactor.sources.borrow().len(),
+            };
+            let source = Rc::new(Source {
+                fd: io.as_fd().as_raw_fd(),
+                key,
+                read: Direction::default(),
+                write: Direction {
+                    // A new socket has room to write: a write may be tried
+                    // at once, and EAGAIN clears this.
+                    ready: Cell::new(true),
+                    ..Direction::default()
+                },
+                disarmed: Cell::new(false),
+                waiting: Cell::new(None),
+                waker: Cell::new(None),
+            });
+            // Watching for reads from the start: the first thing a server does.
+            source.read.armed.set(true);
+            crate::sys::register(&reactor.poller, &io, source.interest())?;
+            let mut sources = reactor.sources.borrow_mut();
+            if key == sources.len() {
+                sources.push(Some(source.clone()));
+            } else {
+                sources[key] = Some(source.clone());
+            }
+            Ok(Async { source, io })
         })
     }
 
@@ -350,7 +369,6 @@ impl<T: AsFd> Async<T> {
 
     fn ready(&self, dir: Dir, deadline: Option<Instant>) -> Ready<'_> {
         Ready {
-            reactor: &self.reactor,
             source: &self.source,
             dir,
             deadline,
@@ -375,9 +393,11 @@ impl<T: AsFd> Drop for Async<T> {
     /// this runs): epoll watches the open file, not the number, and a
     /// closed fd left registered could keep reporting under a reused key.
     fn drop(&mut self) {
-        let _ = self.reactor.poller.delete(self.io.as_fd());
-        self.reactor.sources.borrow_mut()[self.source.key] = None;
-        self.reactor.free_keys.borrow_mut().push(self.source.key);
+        Reactor::with(|reactor| {
+            let _ = reactor.poller.delete(self.io.as_fd());
+            reactor.sources.borrow_mut()[self.source.key] = None;
+            reactor.free_keys.borrow_mut().push(self.source.key);
+        });
     }
 }
 // ANCHOR_END: async
@@ -394,12 +414,11 @@ pub enum Wake {
 
 /// The future of [`Async::readable`] and [`Async::writable`].
 pub struct Ready<'a> {
-    reactor: &'a Reactor,
     source: &'a Source,
     dir: Dir,
     deadline: Option<Instant>,
-    /// The timer set for `deadline`, once the future has waited.
-    timer: Option<(Instant, u64)>,
+    /// The id of the timer set for `deadline`, once the future has waited.
+    timer: Option<u64>,
 }
 
 impl Future for Ready<'_> {
@@ -418,13 +437,16 @@ impl Future for Ready<'_> {
         }
         // Not yet: leave our waker where the reactor will find it, make
         // sure epoll watches this direction, and set the timer once.
-        direction.waker.set(Some(cx.waker().clone()));
-        if !direction.armed.replace(true) {
-            this.reactor.rearm(this.source);
-        }
-        if let Some(at) = this.deadline {
-            this.timer = Some(this.reactor.set_timer(this.timer, at, cx.waker()));
-        }
+        this.source.waiting.set(Some(this.dir));
+        this.source.waker.set(Some(cx.waker().clone()));
+        Reactor::with(|reactor| {
+            if !direction.armed.replace(true) {
+                reactor.rearm(this.source);
+            }
+            if let Some(at) = this.deadline {
+                this.timer = Some(reactor.set_timer(this.timer, at, cx.waker()));
+            }
+        });
         Poll::Pending
     }
 }
@@ -435,9 +457,12 @@ impl Drop for Ready<'_> {
     /// wake a task that no longer waits (with no waker left, the reactor
     /// stops watching the direction instead).
     fn drop(&mut self) {
-        self.source.dir(self.dir).waker.take();
-        if let Some(timer) = self.timer {
-            self.reactor.timers.borrow_mut().remove(&timer);
+        if self.source.waiting.get() == Some(self.dir) {
+            self.source.waiting.set(None);
+            self.source.waker.take();
+        }
+        if let (Some(at), Some(id)) = (self.deadline, self.timer) {
+            Reactor::with(|reactor| reactor.timers.borrow_mut().remove(&(at, id)));
         }
     }
 }
@@ -445,27 +470,21 @@ impl Drop for Ready<'_> {
 
 // ANCHOR: sleep
 /// Waits until `deadline`: a timer, nothing else.
-pub async fn sleep_until(deadline: Instant) {
-    let reactor = match Reactor::get() {
-        Ok(reactor) => reactor,
-        Err(_) => return, // no reactor, no timers: do not wait
-    };
+pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        reactor: &reactor,
         deadline,
         timer: None,
     }
-    .await
 }
 
 /// The future of [`sleep_until`].
-struct Sleep<'a> {
-    reactor: &'a Reactor,
+pub struct Sleep {
     deadline: Instant,
-    timer: Option<(Instant, u64)>,
+    /// The id of its timer, once it has waited.
+    timer: Option<u64>,
 }
 
-impl Future for Sleep<'_> {
+impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -473,45 +492,39 @@ impl Future for Sleep<'_> {
         if this.deadline <= Instant::now() {
             return Poll::Ready(());
         }
-        this.timer = Some(
-            this.reactor
-                .set_timer(this.timer, this.deadline, cx.waker()),
-        );
+        this.timer = Some(Reactor::with(|reactor| {
+            reactor.set_timer(this.timer, this.deadline, cx.waker())
+        }));
         Poll::Pending
     }
 }
 
-impl Drop for Sleep<'_> {
+impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(timer) = self.timer {
-            self.reactor.timers.borrow_mut().remove(&timer);
+        if let Some(id) = self.timer {
+            Reactor::with(|reactor| reactor.timers.borrow_mut().remove(&(self.deadline, id)));
         }
     }
 }
 
 impl Reactor {
     /// Sets (or, polled again, refreshes) a timer that wakes `waker` at
-    /// `at`. A future may be polled with a different waker each time;
-    /// the newest is the one to wake.
-    fn set_timer(
-        &self,
-        timer: Option<(Instant, u64)>,
-        at: Instant,
-        waker: &Waker,
-    ) -> (Instant, u64) {
+    /// `at`, and returns its id. A future may be polled with a different
+    /// waker each time; the newest is the one to wake.
+    fn set_timer(&self, timer: Option<u64>, at: Instant, waker: &Waker) -> u64 {
         let mut timers = self.timers.borrow_mut();
-        if let Some(key) = timer
-            && let Some(old) = timers.get_mut(&key)
+        if let Some(id) = timer
+            && let Some(old) = timers.get_mut(&(at, id))
         {
             if !old.will_wake(waker) {
                 *old = waker.clone();
             }
-            return key;
+            return id;
         }
-        let key = (at, self.next_timer.get());
-        self.next_timer.set(key.1 + 1);
-        timers.insert(key, waker.clone());
-        key
+        let id = self.next_timer.get();
+        self.next_timer.set(id + 1);
+        timers.insert((at, id), waker.clone());
+        id
     }
 }
 // ANCHOR_END: sleep

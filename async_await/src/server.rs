@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use plumbing::conn::{Acceptor, Place, Places, READ_BUF, refuse};
 use plumbing::{Server, interrupted, shutdown, trace, would_block};
@@ -83,56 +83,64 @@ fn admit(stream: TcpStream, service: &Arc<Service>, places: &Places) {
 // ANCHOR_END: accept_loop
 
 // ANCHOR: serve_client
-/// One client, start to end: the loop, then the close. The socket is
-/// deregistered and closed when `stream` is dropped, here.
+/// One client, start to end: the pull loop of `blocking`, with an `.await`
+/// wherever it may wait. Each `.await` that is not ready returns `Pending`
+/// up to the executor, which runs other tasks meanwhile. It is written as
+/// one `async fn` with one `.await` per kind of wait, on purpose: the
+/// compiler stores the task's state (the locals that live across an
+/// `.await`) in one struct, and nesting `async fn`s nests those structs.
+/// Kept flat, a parked connection is its protocol state and a few words.
 async fn serve_client(stream: Async<TcpStream>, service: Arc<Service>, place: Place) {
     let fd = stream.get_ref().as_raw_fd();
-    if let Err(err) = serve_connection(&stream, &service).await {
-        trace!("fd={fd} failed: {err}");
-    }
-    trace!("close fd={fd}");
-    drop(place);
-}
-
-/// The pull loop, as in `blocking`, with an `.await` wherever it may wait:
-/// write what the protocol has to say, then wait until the client says
-/// more or the connection's next deadline comes. Each `.await` that is not
-/// ready returns `Pending` all the way up to the executor, which runs
-/// other tasks meanwhile.
-async fn serve_connection(stream: &Async<TcpStream>, service: &Arc<Service>) -> io::Result<()> {
-    let fd = stream.get_ref().as_raw_fd();
-    // Responses are written whole; no need for Nagle to hold small ones back.
-    stream.get_ref().set_nodelay(true)?;
-    let mut conn = Connection::new(service.clone(), Instant::now());
+    let mut conn = Connection::new(service, Instant::now());
     loop {
-        flush(stream, &mut conn, service.idle_timeout).await?;
+        // Write what the protocol has to say, as far as the socket takes it.
+        if let Err(err) = write(&stream, &mut conn) {
+            trace!("fd={fd} failed: {err}");
+            break;
+        }
         if conn.is_closed() {
-            return Ok(());
+            break;
         }
         if shutdown::requested() && conn.is_idle() {
             trace!("fd={fd}: shutting down between requests");
-            return Ok(());
+            break;
         }
         // The deadline: a /delay's end, a 408, or the idle timeout.
         let deadline = conn.next_deadline();
-        if conn.read_capacity() == 0 {
+        // ANCHOR: wait
+        if conn.wants_write() {
+            // The send buffer is full: wait for room. A client that stops
+            // reading is closed when its idle deadline fires.
+            if stream.writable(deadline).await == Wake::Deadline {
+                conn.fire(Instant::now());
+            }
+        } else if conn.read_capacity() > 0 {
+            // Wait for the client to say more, or for the deadline.
+            match stream.readable(deadline).await {
+                Wake::Ready => {
+                    if let Err(err) = read(&stream, &mut conn) {
+                        trace!("fd={fd} failed: {err}");
+                        break;
+                    }
+                }
+                Wake::Deadline => {
+                    trace!("timer fd={fd}: deadline due");
+                    conn.fire(Instant::now());
+                }
+            }
+        } else {
             // The protocol wants no input now (a /delay is pending and its
             // input buffer is full): only the deadline can move us on.
             trace!("fd={fd}: sleep until the next deadline");
             sleep_until(deadline.unwrap_or_else(Instant::now)).await;
             conn.fire(Instant::now());
-            continue;
         }
-        // ANCHOR: read
-        match stream.readable(deadline).await {
-            Wake::Ready => read(stream, &mut conn)?,
-            Wake::Deadline => {
-                trace!("timer fd={fd}: deadline due");
-                conn.fire(Instant::now());
-            }
-        }
-        // ANCHOR_END: read
+        // ANCHOR_END: wait
     }
+    trace!("close fd={fd}");
+    drop(place);
+    // `stream` is dropped here: deregistered, then closed.
 }
 // ANCHOR_END: serve_client
 
@@ -167,18 +175,13 @@ fn read(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
 }
 // ANCHOR_END: read_fn
 
-// ANCHOR: flush
-/// Writes everything the connection has to write. A partial write keeps
-/// the tail in the protocol; a full send buffer (EAGAIN) parks the task
-/// until epoll says there is room, for at most the idle timeout (a client
-/// that stops reading must not hold its connection for ever).
-async fn flush(
-    stream: &Async<TcpStream>,
-    conn: &mut Connection,
-    idle_timeout: Duration,
-) -> io::Result<()> {
+// ANCHOR: write_fn
+/// Writes what the protocol has to say until it has nothing left or the
+/// send buffer is full (EAGAIN: the rest stays in the protocol, and the
+/// loop waits for room). A partial write keeps the tail in the protocol.
+fn write(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
     let fd = stream.get_ref().as_raw_fd();
-    while conn.wants_write() {
+    while conn.wants_write() && !conn.is_closed() {
         let len = conn.output().len();
         match stream.get_ref().write(conn.output()) {
             Ok(n) => {
@@ -188,13 +191,7 @@ async fn flush(
             Err(err) if would_block(&err) => {
                 trace!("write fd={fd}: EAGAIN with {len} bytes left");
                 stream.clear_writable();
-                let give_up = Instant::now() + idle_timeout;
-                if stream.writable(Some(give_up)).await == Wake::Deadline {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "client stopped reading",
-                    ));
-                }
+                return Ok(());
             }
             Err(err) if interrupted(&err) => trace!("write fd={fd}: EINTR, retrying"),
             // EPIPE, ECONNRESET: the client is gone.
@@ -203,4 +200,4 @@ async fn flush(
     }
     Ok(())
 }
-// ANCHOR_END: flush
+// ANCHOR_END: write_fn
