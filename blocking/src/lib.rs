@@ -48,8 +48,11 @@
 //!
 //! [`serve_client`] (the pull loop [`serve_connection`], then the close) is
 //! public: `threaded` runs it on a thread per connection and `forking` in a
-//! process per connection, unchanged. That the
-//! same loop serves all three is the lesson of those chapters.
+//! process per connection, unchanged. `coroutine` runs it too, on may's
+//! socket, whose calls park a coroutine instead of blocking the thread:
+//! the loop is written against the small [`Socket`] trait, implemented
+//! here for std's `TcpStream`. That the same loop serves all four is the
+//! lesson of those chapters.
 
 mod server;
 
