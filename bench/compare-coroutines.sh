@@ -13,7 +13,8 @@
 #   and epoll for reference.
 # Part 4: the /cpu stall. One client asks for /cpu/100000 over and over
 #   while another fetches /numbers.txt for 3 s: its latency with one may
-#   worker, with two, and on async_await's one thread.
+#   worker, with two, and on async_await's one thread; 3 runs each (with two
+#   workers the outcome depends on which worker owns which socket).
 # Part 5: the blocking call that slips in (coroutine's `slip` example).
 #   bench/compare-coroutines.sh [ROUNDS]
 set -euo pipefail
@@ -99,6 +100,7 @@ echo
 echo "/cpu stall: /numbers.txt on one connection for 3 s while another asks /cpu/100000 over and over"
 echo "(server and bench on both CPUs):"
 for variant in "coroutine" "coroutine --workers 2" "async_await" "epoll"; do
+  for run in 1 2 3; do
     # shellcheck disable=SC2086
     server_cpus=0,1 start_server $variant
     target/release/bench load "http://$server_addr/cpu/100000" -c1 -d4 --json >/dev/null 2>&1 &
@@ -109,9 +111,11 @@ for variant in "coroutine" "coroutine --workers 2" "async_await" "epoll"; do
     python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1])); l = r["latency"]
-print("  %-22s %7.0f req/s  latency p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms" % (
-    sys.argv[2], r["requests_per_s"], l["p50_us"] / 1e3, l["p99_us"] / 1e3, l["max_us"] / 1e3))' "$result" "$variant"
+print("  %-22s run %s: %7.0f req/s  latency p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms" % (
+    sys.argv[2], sys.argv[3], r["requests_per_s"], l["p50_us"] / 1e3, l["p99_us"] / 1e3, l["max_us"] / 1e3))' \
+        "$result" "$variant" "$run"
     stop
+  done
 done
 
 echo

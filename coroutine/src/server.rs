@@ -136,17 +136,6 @@ struct GreenSocket(may::net::TcpStream);
 
 impl Read for GreenSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // A performance step, measured: let every other runnable coroutine
-        // go first. On a busy keep-alive connection the loop reads again
-        // straight after writing an answer, before the client can have
-        // sent its next request, and may's read then costs two EAGAIN
-        // reads before it parks. After a turn round the run queue the
-        // request is usually there. At 100 connections this took the
-        // server from 3.1 to 2.1 syscalls per request (as many as epoll's
-        // loop), and its rate from 0.87x to about 0.95x epoll's (the
-        // chapter has the run). With one connection the yield returns at
-        // once.
-        may::coroutine::yield_now();
         self.0.read(buf)
     }
 }
