@@ -79,11 +79,11 @@ for name in epoll coroutine async_await; do
 done
 
 echo
-echo "bench hold -n 19000 -d 10 (--max-conns 20000):"
+echo "bench hold -n 19000 -d 10 (the default ramp, 10 every 10 ms; --max-conns 20000):"
 for name in epoll async_await coroutine-8k coroutine; do
     # shellcheck disable=SC2086
     start_server ${cmd[$name]} --max-conns 20000
-    taskset -c 1 target/release/bench hold "http://$server_addr/numbers.txt" -n 19000 --ramp 100/10ms -d 10 \
+    taskset -c 1 target/release/bench hold "http://$server_addr/numbers.txt" -n 19000 -d 10 \
         --pid "$server_pid" --json >"$result" 2>/dev/null
     python3 -c '
 import json, sys

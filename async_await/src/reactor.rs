@@ -47,8 +47,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use plumbing::conn::ShowTimeout;
 use plumbing::{shutdown, trace};
 use polling::{Event, Events, PollMode, Poller};
 
@@ -191,7 +192,7 @@ impl Reactor {
         let mut events = self.events.borrow_mut();
         events.clear();
         let ready = self.poller.wait(&mut events, timeout)?;
-        trace!("epoll_wait ({}): {ready} ready", Show(timeout));
+        trace!("epoll_wait ({}): {ready} ready", ShowTimeout(timeout));
         for event in events.iter() {
             let Some(source) = self.source(event.key) else {
                 continue; // deregistered since: a stale report
@@ -286,18 +287,6 @@ impl Reactor {
             if source.waiting.get() == Some(Dir::Read) {
                 source.wake();
             }
-        }
-    }
-}
-
-/// A timeout in a trace line.
-struct Show(Option<Duration>);
-
-impl std::fmt::Display for Show {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(timeout) => write!(f, "timeout {timeout:.1?}"),
-            None => write!(f, "no timeout"),
         }
     }
 }
