@@ -59,3 +59,24 @@ compare() {
     b=$(printf '%s\n' "${bench_rates[@]}" | median)
     echo "median: $tool $t req/s, bench $b req/s, bench/$tool = $(awk -v b="$b" -v t="$t" 'BEGIN { printf "%.3f", b / t }')"
 }
+
+# stop: ends the server started by start_server ($server_pid), if any, and
+# waits for it.
+stop() {
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=''
+}
+
+# load NAME PATH [BENCH FLAGS...]: starts the variant NAME (its command line
+# is ${cmd[NAME]}, a table the calling script declares), runs `bench load`
+# on PATH for 5 s with the flags, prints its requests/s and error count
+# (rate_errors), and stops the server.
+load() {
+    local name=$1 path=$2
+    shift 2
+    # shellcheck disable=SC2086
+    start_server ${cmd[$name]}
+    taskset -c 1 target/release/bench load "http://$server_addr$path" "$@" -d5 --json 2>/dev/null | rate_errors
+    stop
+}

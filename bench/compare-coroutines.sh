@@ -26,7 +26,6 @@ cargo build --release -q -p coroutine --example slip
 . bench/common.sh
 
 server_pid=''
-stop() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=''; }
 result=$(mktemp)
 trap 'rm -f "$result"; [ -z "$server_pid" ] || kill -TERM "$server_pid" 2>/dev/null || true' EXIT
 
@@ -39,15 +38,6 @@ declare -A cmd=(
     [async_await]="async_await"
 )
 
-# load NAME PATH [BENCH FLAGS...]: starts NAME, runs the bench, stops it.
-load() {
-    local name=$1 path=$2
-    shift 2
-    # shellcheck disable=SC2086
-    start_server ${cmd[$name]}
-    taskset -c 1 target/release/bench load "http://$server_addr$path" "$@" -d5 --json 2>/dev/null | rate_errors
-    stop
-}
 
 echo "bench load -c100 -d5 /numbers.txt (keep-alive), $rounds rounds:"
 declare -A rates=() errs=() med=()

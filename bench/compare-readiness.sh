@@ -20,7 +20,6 @@ cargo build --release -q -p bench -p blocking -p nonblocking -p select
 # Each model runs only while it is measured: a busy-polling server left
 # running would take CPU 0 from the others.
 server_pid=''
-stop() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=''; }
 result=$(mktemp)
 trap 'rm -f "$result"; [ -z "$server_pid" ] || kill -TERM "$server_pid" 2>/dev/null || true' EXIT
 

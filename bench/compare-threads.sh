@@ -25,7 +25,6 @@ cargo build --release -q -p forking --example spawn_cost
 . bench/common.sh
 
 server_pid=''
-stop() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=''; }
 result=$(mktemp)
 trap 'rm -f "$result"; [ -z "$server_pid" ] || kill -TERM "$server_pid" 2>/dev/null || true' EXIT
 
@@ -39,15 +38,6 @@ declare -A cmd=(
     [forking-w2]="forking --workers 2"
 )
 
-# load NAME PATH [BENCH FLAGS...]: starts NAME, runs the bench, stops it.
-load() {
-    local name=$1 path=$2
-    shift 2
-    # shellcheck disable=SC2086
-    start_server ${cmd[$name]}
-    taskset -c 1 target/release/bench load "http://$server_addr$path" "$@" -d5 --json 2>/dev/null | rate_errors
-    stop
-}
 
 declare -A med
 for mode in keepalive no-keepalive; do

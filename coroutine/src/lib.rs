@@ -116,14 +116,5 @@ pub struct Green {
 }
 
 fn parse_stack_size(text: &str) -> Result<usize, String> {
-    let bytes: usize = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of bytes"))?;
-    if bytes < MIN_STACK {
-        return Err(format!("{bytes} is below the minimum, {MIN_STACK}"));
-    }
-    if bytes > 1 << 30 {
-        return Err(format!("{bytes} is above the maximum, 1 GiB"));
-    }
-    Ok(bytes)
+    plumbing::args::parse_bytes(text, MIN_STACK, 1 << 30)
 }

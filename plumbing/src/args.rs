@@ -47,6 +47,22 @@ pub struct CommonArgs {
     pub trace: bool,
 }
 
+/// A byte count for a flag such as `--stack-size`, refused (with a line
+/// saying why) outside `min..=max`. Models call it from their own
+/// `value_parser` function, which names their limits.
+pub fn parse_bytes(text: &str, min: usize, max: usize) -> Result<usize, String> {
+    let bytes: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of bytes"))?;
+    if bytes < min {
+        return Err(format!("{bytes} is below the minimum, {min}"));
+    }
+    if bytes > max {
+        return Err(format!("{bytes} is above the maximum, {max}"));
+    }
+    Ok(bytes)
+}
+
 /// Parses the command line into a model's `Args`. `--help` prints and exits
 /// 0. Any mistake prints one line naming the flag, then the usage, on stderr,
 /// and exits 2 (SPEC §2); clap alone would omit the usage for a bad value.

@@ -101,11 +101,5 @@ pub struct Threads {
 }
 
 fn parse_stack_size(text: &str) -> Result<usize, String> {
-    let bytes: usize = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of bytes"))?;
-    if bytes < MIN_STACK {
-        return Err(format!("{bytes} is below the minimum, {MIN_STACK}"));
-    }
-    Ok(bytes)
+    plumbing::args::parse_bytes(text, MIN_STACK, usize::MAX)
 }
