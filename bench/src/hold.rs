@@ -14,7 +14,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
-use crate::net::{connect, connected, interrupted, wait, would_block};
+use crate::net::{connect_spread, connected, interrupted, wait, would_block};
 use crate::procfs::{self, Usage};
 use crate::response::Parser;
 use crate::target::Target;
@@ -155,7 +155,7 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
             for _ in 0..config.ramp_count.min(config.connections - slots.len()) {
                 let i = slots.len();
                 let mut slot = Slot::default();
-                match connect(config.target.addr) {
+                match connect_spread(config.target.addr, i) {
                     Ok(mut stream) => {
                         poll.registry().register(
                             &mut stream,
