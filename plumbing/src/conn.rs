@@ -397,8 +397,8 @@ pub struct Acceptor {
     paused_until: Option<Instant>,
 }
 
-/// The listener's fd, for a reactor that registers anything with an fd
-/// (`async_await`'s `Async`).
+/// The listener's fd: what a wait call watches (select's `FdSet`, epoll's
+/// interest list, `async_await`'s `Async`).
 impl AsFd for Acceptor {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.listener.as_fd()
@@ -421,11 +421,6 @@ impl Acceptor {
             reserve: Some(open_reserve()?),
             paused_until: None,
         })
-    }
-
-    /// The listener's fd.
-    pub fn as_fd(&self) -> BorrowedFd<'_> {
-        self.listener.as_fd()
     }
 
     /// Whether to watch the listener now: not once shutdown is requested,

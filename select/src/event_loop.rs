@@ -3,7 +3,7 @@
 //! are ready, is the [`Wait`] each binary passes in (`select.rs`, `poll.rs`).
 
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::time::Instant;
 
 use plumbing::conn::{Acceptor, Conn, Places, READ_BUF, Reads, admit, close_done, earliest};
