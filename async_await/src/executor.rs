@@ -33,8 +33,8 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use plumbing::trace;
@@ -70,12 +70,23 @@ static READY: Mutex<VecDeque<usize>> = Mutex::new(VecDeque::new());
 /// Set while [`block_on`] runs.
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
+/// The ready queue, locked. (A panic while it was held cannot leave it
+/// half-updated: `push_back` and `pop_front` are the only uses.)
+fn ready_queue() -> MutexGuard<'static, VecDeque<usize>> {
+    READY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Puts a task's id on the ready queue.
 fn schedule(id: usize) {
-    READY
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .push_back(id);
+    ready_queue().push_back(id);
+}
+
+/// Takes the next task id off the ready queue. A function of its own so
+/// that the lock is released before the task is polled: held across the
+/// poll (as a `while let ready_queue().pop_front()` would hold it), a
+/// wake-up during the poll would deadlock on it.
+fn next_ready() -> Option<usize> {
+    ready_queue().pop_front()
 }
 
 /// The [`Waker`] of task `id`: a [`RawWaker`] whose data word *is* the id,
@@ -127,12 +138,6 @@ pub fn block_on(main: impl Future<Output = io::Result<()>> + 'static) -> io::Res
     let written = outcome.clone();
     spawn(async move { *written.borrow_mut() = Some(main.await) });
     let mut live = 0usize;
-    let next = || {
-        READY
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .pop_front()
-    };
     loop {
         // New tasks get a slot, and are polled once to start.
         for task in SPAWNED.with_borrow_mut(std::mem::take) {
@@ -147,7 +152,7 @@ pub fn block_on(main: impl Future<Output = io::Result<()>> + 'static) -> io::Res
         }
         // Poll every task that was woken; new wake-ups during this round
         // join the queue and are served in this round too.
-        while let Some(id) = next() {
+        while let Some(id) = next_ready() {
             // Woken but gone (a stale waker): nothing to do.
             let Some(task) = tasks.get_mut(id).and_then(Option::as_mut) else {
                 continue;

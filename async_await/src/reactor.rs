@@ -451,7 +451,7 @@ impl Drop for Ready<'_> {
             self.source.waker.take();
         }
         if let (Some(at), Some(id)) = (self.deadline, self.timer) {
-            Reactor::with(|reactor| reactor.timers.borrow_mut().remove(&(at, id)));
+            Reactor::with(|reactor| reactor.cancel_timer(at, id));
         }
     }
 }
@@ -491,7 +491,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(id) = self.timer {
-            Reactor::with(|reactor| reactor.timers.borrow_mut().remove(&(self.deadline, id)));
+            Reactor::with(|reactor| reactor.cancel_timer(self.deadline, id));
         }
     }
 }
@@ -514,6 +514,12 @@ impl Reactor {
         self.next_timer.set(id + 1);
         timers.insert((at, id), waker.clone());
         id
+    }
+
+    /// Removes the timer `id` set for `at`, if it has not fired: its future
+    /// is done waiting, and must not be woken for it.
+    fn cancel_timer(&self, at: Instant, id: u64) {
+        self.timers.borrow_mut().remove(&(at, id));
     }
 }
 // ANCHOR_END: sleep
