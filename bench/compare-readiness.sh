@@ -37,19 +37,16 @@ for model in "${models[@]}"; do
     printf '  %-12s %5.1f%% of a core\n' "$model" "$(awk -v a="$after" -v b="$before" -v hz="$hz" 'BEGIN { print (a - b) / hz / 5 * 100 }')"
 done
 
-# load MODEL PATH: starts MODEL, runs the bench against it, stops it.
-load() {
-    start_server "$1"
-    taskset -c 1 target/release/bench load "http://$server_addr$2" -c100 -d5 --json 2>/dev/null | rate_errors
-    stop
-}
+# common.sh's `load` starts ${cmd[NAME]}: here each model is its binary.
+declare -A cmd=()
+for model in "${models[@]}"; do cmd[$model]=$model; done
 
 echo "bench load -c100 -d5 /numbers.txt, $rounds rounds:"
 declare -A rates errs
 for round in $(seq 1 "$rounds"); do
     line="  round $round:"
     for model in "${models[@]}"; do
-        load "$model" /numbers.txt >"$result"
+        load "$model" /numbers.txt -c100 >"$result"
         read -r rate err <"$result"
         rates[$model]="${rates[$model]:-} $rate"
         errs[$model]="${errs[$model]:-} $err"
@@ -64,7 +61,7 @@ done
 
 echo "bench load -c100 -d5 /delay/100:"
 for model in "${models[@]}"; do
-    load "$model" /delay/100 >"$result"
+    load "$model" /delay/100 -c100 >"$result"
     read -r rate err <"$result"
     printf '  %-12s %8.1f req/s   %s errors\n' "$model" "$rate" "$err"
 done
