@@ -29,7 +29,7 @@
 //! Both keep write interest (`EPOLLOUT`) only while a connection has unsent
 //! bytes, and keep every connection's deadline (a `/delay`, a 408, an idle
 //! timeout) in a binary heap whose earliest entry is `epoll_wait`'s timeout
-//! (`timers.rs`). The non-blocking reads, writes and accepts are
+//! (`plumbing::timers`). The non-blocking reads, writes and accepts are
 //! `plumbing::conn`, shared with select, poll and the busy loop.
 //!
 //! ## Syscalls
@@ -84,13 +84,12 @@
 //! # Layout
 //! - `server.rs`: the raw epoll loop.
 //! - `mio_server.rs`: the same loop on mio.
-//! - `timers.rs`: the timer heap.
-//! - `table.rs`: connections by token.
+//! - The timer heap and the table of connections by token are
+//!   `plumbing::timers` and `plumbing::table`, shared with signal_driven
+//!   and uring.
 
 mod mio_server;
 mod server;
-mod table;
-mod timers;
 
 use std::io;
 use std::net::TcpListener;

@@ -27,11 +27,10 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use plumbing::conn::{
     Acceptor, Conn, Drain, Places, READ_BUF, Reads, ShowTimeout, admit, earliest, timeout_ms,
 };
+use plumbing::table::{Client, Table};
+use plumbing::timers::Timers;
 use plumbing::{interrupted, shutdown, trace};
 use protocol::Service;
-
-use crate::table::{Client, Table};
-use crate::timers::Timers;
 
 /// The listener's token; connections use their slot in the table.
 const LISTENER: Token = Token(usize::MAX);

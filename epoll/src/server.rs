@@ -14,12 +14,12 @@ use plumbing::conn::{
     Acceptor, Conn, Drain, Places, READ_BUF, Reads, ShowTimeout, admit, earliest, poll_timeout,
     timeout_ms,
 };
+use plumbing::table::{Client, Table};
+use plumbing::timers::Timers;
 use plumbing::{shutdown, trace};
 use protocol::Service;
 
 use crate::Trigger;
-use crate::table::{Client, Table};
-use crate::timers::Timers;
 
 /// The token of the listener in `epoll_event.data`; connections use their
 /// slot in the table, which never gets this high.

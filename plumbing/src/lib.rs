@@ -45,6 +45,8 @@
 //!   to a thread or a process, refusing clients cleanly when out of fds.
 //! - [`conn`]: the non-blocking side every event-loop model shares: a
 //!   connection's reads and writes, the accepting listener, refusing at the limit.
+//! - [`table`] and [`timers`]: an event loop's connections by token, and their
+//!   deadlines in a heap (epoll, epoll-mio, signal_driven, uring).
 
 pub mod accept;
 pub mod args;
@@ -52,6 +54,8 @@ pub mod conn;
 pub mod errors;
 pub mod shutdown;
 pub mod start;
+pub mod table;
+pub mod timers;
 pub mod trace;
 
 pub use args::{CommonArgs, parse};

@@ -1,14 +1,13 @@
 //! The loop's table of connections, indexed by *token*: the number the
 //! kernel hands back with each event (`epoll_event.data`, mio's `Token`).
-//! A token is a slot's index, so finding a connection from an event is one
+//! (Also an io_uring operation's `user_data`.) A token is a slot's index, so finding a connection from an event is one
 //! array access; freed slots are reused, the last freed first.
 
 use std::time::Instant;
 
-use plumbing::conn::{Conn, Drain};
-use plumbing::trace;
-
-use crate::timers::Timers;
+use crate::conn::{Conn, Drain};
+use crate::timers::{Timed, Timers};
+use crate::trace;
 
 /// A connection and what a loop remembers about it. `R` is how the loop
 /// records its registration: `EpollFlags` for raw epoll, an
@@ -22,6 +21,12 @@ pub struct Client<R> {
     pub registered: R,
     /// Its live entry in the timer heap (see `timers.rs`).
     pub armed: Option<Instant>,
+}
+
+impl<R> Timed for Client<R> {
+    fn armed(&mut self) -> &mut Option<Instant> {
+        &mut self.armed
+    }
 }
 
 impl<R> Client<R> {
@@ -119,11 +124,11 @@ impl<T> Table<T> {
     }
 
     /// Every stored value with its token.
-    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (usize, &mut T)> {
         self.slots
-            .iter()
+            .iter_mut()
             .enumerate()
-            .filter_map(|(token, slot)| Some((token, slot.as_ref()?)))
+            .filter_map(|(token, slot)| Some((token, slot.as_mut()?)))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The loop's timers: every connection's next deadline (a `/delay`, a 408,
 //! an idle timeout) in a binary heap, so the earliest one, which becomes
-//! `epoll_wait`'s timeout, is found in O(1) and due ones are taken in
-//! O(log n). select and poll scan every connection for it; at 19,000
+//! the wait's timeout (`epoll_wait`'s, `sigtimedwait`'s, an io_uring
+//! timeout), is found in O(1) and due ones are taken in O(log n). select and poll scan every connection for it; at 19,000
 //! connections that scan would cost more than the wait.
 //!
 //! Deadlines move: an idle timeout moves *later* with every byte, a
@@ -25,7 +25,14 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use crate::table::{Client, Table};
+use crate::table::Table;
+
+/// What the timer heap needs of a table's entries: the record of the
+/// entry's one live heap entry (see the module docs).
+pub trait Timed {
+    /// The time of its live entry in the heap, if it has one.
+    fn armed(&mut self) -> &mut Option<Instant>;
+}
 
 /// The deadlines of one loop's connections, earliest first.
 #[derive(Debug, Default)]
@@ -74,21 +81,22 @@ impl Timers {
     /// cleared (the caller fires them and schedules again). Stale entries
     /// are skipped: their connection is gone, or has an earlier live entry.
     /// Clears out the stale entries when there are too many.
-    pub fn due<R>(&mut self, now: Instant, clients: &mut Table<Client<R>>) -> Vec<usize> {
+    pub fn due<T: Timed>(&mut self, now: Instant, clients: &mut Table<T>) -> Vec<usize> {
         let mut due = Vec::new();
         while let Some((token, at)) = self.pop_due(now) {
-            match clients.get_mut(token) {
-                Some(client) if client.armed == Some(at) => {
-                    client.armed = None;
+            if let Some(client) = clients.get_mut(token) {
+                let armed = client.armed();
+                if *armed == Some(at) {
+                    *armed = None;
                     due.push(token);
                 }
-                _ => {} // stale
-            }
+            } // otherwise stale
         }
         if self.bloated(clients.len()) {
-            let live = clients
-                .iter()
-                .filter_map(|(token, client)| Some((token, client.armed?)));
+            let live: Vec<_> = clients
+                .iter_mut()
+                .filter_map(|(token, client)| Some((token, (*client.armed())?)))
+                .collect();
             self.rebuild(live);
         }
         due

@@ -1,0 +1,136 @@
+//! One client of the io_uring loop: its socket, its protocol state, what it
+//! has in flight, and the stash for bytes a multishot `recv` brought beyond
+//! the protocol's room.
+
+use std::net::TcpStream;
+use std::time::Instant;
+
+use plumbing::conn::Place;
+use plumbing::shutdown;
+use plumbing::timers::Timed;
+use protocol::Connection;
+
+// ANCHOR: client
+/// One client, and the operations it has in flight: at most one `recv` and
+/// one `send`. Its slot is freed only when neither is in flight, because
+/// the kernel may still write into, or read from, what they point at.
+pub(crate) struct Client {
+    /// The socket. Blocking mode: io_uring never blocks the loop on it.
+    pub(crate) stream: TcpStream,
+    /// The protocol state: bytes in, bytes out, deadlines.
+    pub(crate) state: Connection,
+    /// A multishot `recv` is in flight: it completes every time data
+    /// arrives, into a pool buffer the kernel picks (see `Pool`), until it
+    /// is cancelled or ends (EOF, an error, an empty pool).
+    pub(crate) receiving: bool,
+    /// The `recv` was asked to stop: backpressure or closing.
+    pub(crate) stopping: bool,
+    /// Bytes received beyond the protocol's room (a multishot `recv` does
+    /// not know the room). The `recv` is stopped while any are here: they
+    /// are fed first when room comes back, then the `recv` resumes.
+    pub(crate) stash: Vec<u8>,
+    /// EOF arrived behind stashed bytes: handed over once they are.
+    pub(crate) stashed_eof: bool,
+    /// The bytes of the `send` in flight, a copy of the protocol's output.
+    /// **This is the known use-after-free of the model, avoided:** the
+    /// kernel reads these bytes after `push` returns, so they must not move
+    /// or be freed until the send completes. The protocol's own output
+    /// buffer would not do: a pipelined request or a timer appends to it,
+    /// and a `Vec` that grows moves its bytes. This copy is touched by
+    /// nothing but the completion, and the slot that holds it is not freed
+    /// while it is `Some` (moving the slot moves the `Vec`'s pointer, not
+    /// the bytes it points to).
+    pub(crate) sending: Option<Vec<u8>>,
+    /// The `send` was asked to stop: closing.
+    pub(crate) stopping_send: bool,
+    /// A `recv` or `send` failed for real (a reset): close it.
+    pub(crate) failed: bool,
+    /// Its live entry in the timer heap (`plumbing::timers`).
+    pub(crate) armed: Option<Instant>,
+    /// Its place under `--max-conns`, given back when it is dropped.
+    pub(crate) _place: Place,
+}
+// ANCHOR_END: client
+
+impl Timed for Client {
+    fn armed(&mut self) -> &mut Option<Instant> {
+        &mut self.armed
+    }
+}
+
+impl Client {
+    /// Done: answered and closing, failed, or idle at shutdown.
+    pub(crate) fn is_done(&self) -> bool {
+        self.failed || self.state.is_closed() || (shutdown::requested() && self.state.is_idle())
+    }
+
+    /// Something of it is still in the kernel's hands.
+    pub(crate) fn in_flight(&self) -> bool {
+        self.receiving || self.sending.is_some()
+    }
+
+    /// Bytes a `recv` brought: to the protocol as far as it has room, the
+    /// rest to the stash (behind what is there already: order is kept).
+    pub(crate) fn take_input(&mut self, bytes: &[u8], now: Instant) {
+        let room = match self.stash.is_empty() {
+            true => self.state.read_capacity().min(bytes.len()),
+            false => 0,
+        };
+        if room > 0 {
+            self.state.received(&bytes[..room], now);
+        }
+        self.stash.extend_from_slice(&bytes[room..]);
+    }
+
+    /// Hands stashed bytes (and an EOF behind them) to the protocol as room allows.
+    pub(crate) fn feed_stash(&mut self, now: Instant) {
+        let room = self.state.read_capacity().min(self.stash.len());
+        if room > 0 {
+            self.state.received(&self.stash[..room], now);
+            self.stash.drain(..room);
+            if self.stash.is_empty() {
+                self.stash = Vec::new(); // an idle connection holds no buffer
+            }
+        }
+        if self.stash.is_empty() && self.stashed_eof {
+            self.stashed_eof = false;
+            self.state.received_eof(now);
+        }
+    }
+
+    /// Whether a `recv` should be in flight: the protocol has room, nothing
+    /// is stashed, and the peer has not ended.
+    pub(crate) fn wants_recv(&self) -> bool {
+        self.state.read_capacity() > 0 && self.stash.is_empty() && !self.stashed_eof
+    }
+}
+
+/// Send buffers whose sends have completed, kept for the next sends instead
+/// of being freed and allocated again: one allocation less per response.
+#[derive(Default)]
+pub(crate) struct SendBuffers(Vec<Vec<u8>>);
+
+/// Most buffers kept, and the largest kept: enough for a busy round of small
+/// answers, never more than 1 MiB held.
+const SPARE_SENDS: usize = 256;
+const SPARE_CAPACITY: usize = 4096;
+
+impl SendBuffers {
+    /// A buffer holding a copy of `bytes`.
+    pub(crate) fn copy(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut buffer = self.0.pop().unwrap_or_default();
+        buffer.extend_from_slice(bytes);
+        buffer
+    }
+
+    /// Takes back the buffer of a completed send (the kernel is done with
+    /// it); returns how many bytes it held.
+    pub(crate) fn recycle(&mut self, mut buffer: Vec<u8>) -> usize {
+        let len = buffer.len();
+        if self.0.len() < SPARE_SENDS && buffer.capacity() <= SPARE_CAPACITY {
+            buffer.clear();
+            self.0.push(buffer);
+        }
+        len
+    }
+}

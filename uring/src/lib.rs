@@ -1,0 +1,123 @@
+//! # uring: completions instead of readiness
+//!
+//! ## Model
+//! Asynchronous I/O, the fifth model of the sources: the program asks the
+//! kernel to *do* the I/O and is told when it is done, both phases (waiting
+//! for data, copying it) included. io_uring is two rings of memory shared
+//! with the kernel. The loop writes operations (accept, recv, send, timeout,
+//! cancel) into the *submission queue*; the kernel carries them out and
+//! writes a result for each into the *completion queue*. One system call,
+//! `io_uring_enter`, hands over every queued operation and waits for
+//! completions. Nothing ever asks whether a socket is *ready*: there is no
+//! `epoll_wait`, no `poll`, no EAGAIN to handle on the loop's side.
+//!
+//! - Accept is *multishot* (Linux 5.19): one operation stays in flight and
+//!   completes once per client. So is each connection's `recv` (Linux 6.0):
+//!   it completes every time data arrives. Where the kernel refuses either
+//!   (the first completion is EINVAL), the loop falls back to one accept per
+//!   client and one `recv` per read; `--shots single` chooses that from the
+//!   start.
+//! - Each connection has at most one `recv` and one `send` in flight. The
+//!   `recv` names a *provided buffer ring* (a pool of 256 buffers of 4 KiB),
+//!   not a buffer: the kernel picks one when data arrives, so the 19,000
+//!   idle connections of `bench hold` hold no buffer at all.
+//! - A partial send completes with the count sent; the protocol keeps the
+//!   tail, and the loop submits it again.
+//! - Deadlines (a `/delay`, the 408, the idle timeout) live in the same heap
+//!   as epoll's (`plumbing::timers`); one `IORING_OP_TIMEOUT` in flight for
+//!   the earliest of them wakes the loop.
+//!
+//! **Buffers must outlive their operations.** This is the model's known
+//! use-after-free: the kernel reads a send's bytes and writes a recv's
+//! buffer *after* the submitting call returned. Here: a send's bytes are a
+//! copy owned by the connection until the completion (`Client::sending`);
+//! a connection is freed only when nothing of it is in flight (closing
+//! cancels what is and waits for the completions); the pool is leaked, so
+//! it lives as long as the process. See `server.rs`, `Client`.
+//!
+//! ## Syscalls
+//! At start: `io_uring_setup`, `io_uring_register` (the probe), two
+//! `mmap`s. Then only `io_uring_enter`, once per loop round, however many
+//! operations it submits and completions it reaps; plus `setsockopt`
+//! (`TCP_NODELAY`) per new client, and `close`. A keep-alive request
+//! answered at once costs a share of one `io_uring_enter`: its `recv`
+//! completion and its `send` travel with everyone else's.
+//!
+//! ## Where it blocks
+//! Only in `io_uring_enter`, until at least one operation has completed (a
+//! timeout is one). A `/cpu` request blocks every connection.
+//!
+//! ## EAGAIN and EINTR
+//! The kernel retries a socket that is not ready by itself (it arms its own
+//! internal poll), so completions carry data, EOF or a real error, not
+//! EAGAIN. EINTR from `io_uring_enter` is retried; it cannot stretch a
+//! deadline, which is an operation in the ring. A `recv` that finds the
+//! pool empty (ENOBUFS) is submitted again. A completion for a connection
+//! being closed only frees what it held.
+//!
+//! Out of fds: an accept that completes with EMFILE hands over to the
+//! non-blocking accept of the other event loops (`plumbing::conn::Acceptor`)
+//! once, which refuses the waiting clients with its reserve fd and a 503.
+//!
+//! ## Limits
+//! - io_uring must be there and allowed: at start the ring is built and
+//!   probed for every operation used, and the buffer ring registered; where
+//!   that fails (seccomp, `kernel.io_uring_disabled`, a kernel before 5.19),
+//!   the server prints one line and exits 1.
+//! - `--max-conns N`: client N+1 gets `503 Service Unavailable`.
+//! - One thread, one ring.
+//!
+//! ## Try it
+//! ```text
+//! cargo run --release -p uring -- --trace
+//! curl -s http://127.0.0.1:7012/numbers.txt
+//! strace -e trace=io_uring_enter,io_uring_setup target/release/uring
+//! ```
+//!
+//! # Layout
+//! - `server.rs`: the loop: queue, submit and wait, complete; its accept
+//!   side in `server/accept.rs`, its timeout in `server/timer.rs`.
+//! - `client.rs`: one connection, what it has in flight, and its stash.
+//! - `ops.rs`: the operations, as `user_data` names them, and `queue`.
+//! - `sys.rs`: the unsafe part: the ring and its probe, queueing an
+//!   operation, the buffer pool, adopting an accepted fd.
+
+mod client;
+mod ops;
+mod server;
+mod sys;
+
+use std::io;
+
+/// A ring that passed the probe, and its buffer pool, registered.
+pub struct Ring {
+    ring: io_uring::IoUring,
+    pool: sys::Pool,
+}
+
+/// The default port (SPEC §1).
+pub const PORT: u16 = 7012;
+
+/// `--shots`: whether accepts and receives are multishot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shots {
+    /// One accept in flight for every client (Linux 5.19), one recv in
+    /// flight for every read of a connection (6.0); each falls back to
+    /// single on a kernel that refuses it (EINVAL).
+    Multi,
+    /// One accept per client and one recv per read, each submitted again
+    /// after it completes: what older kernels can do.
+    Single,
+}
+
+/// Builds the ring and checks the kernel has every operation the server
+/// uses: `Err` is one line saying why io_uring cannot be used here.
+pub fn probe() -> Result<Ring, String> {
+    let (ring, pool) = sys::ring()?;
+    Ok(Ring { ring, pool })
+}
+
+/// Serves on `ring` until shutdown.
+pub fn serve(ring: Ring, server: plumbing::Server, shots: Shots) -> io::Result<()> {
+    server::Loop::new(ring, server, shots)?.serve()
+}

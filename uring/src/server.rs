@@ -1,0 +1,324 @@
+//! The io_uring loop: queue operations, submit them and wait in one call,
+//! act on what completed. No readiness anywhere: the loop never asks
+//! whether a socket *can* be read, it asks the kernel to read it, and hears
+//! back when the bytes are already in a buffer.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::Instant;
+
+use io_uring::types::{Fd, Timespec};
+use io_uring::{IoUring, cqueue, squeue};
+use nix::libc;
+use plumbing::conn::{Acceptor, Places};
+use plumbing::table::Table;
+use plumbing::timers::Timers;
+use plumbing::{shutdown, trace};
+use protocol::Service;
+
+mod accept;
+mod timer;
+
+use crate::Shots;
+use crate::client::{Client, SendBuffers};
+use crate::ops::{self, Op, errno, queue};
+use crate::sys::Pool;
+
+/// The server: one ring, one thread.
+pub struct Loop {
+    /// The submission and completion queues, shared with the kernel.
+    ring: IoUring,
+    /// The buffers the kernel receives into.
+    pool: Pool,
+    /// The listener, and the way out when the process runs out of fds.
+    acceptor: Acceptor,
+    /// Multishot accept (one stays in flight for every client) or single.
+    accept_shots: Shots,
+    /// Multishot recv (one per connection, for every read) or single.
+    recv_shots: Shots,
+    /// An accept is in flight.
+    accepting: bool,
+    /// Out of fds: no accept until this time, or until a connection closes.
+    /// (An accept fails at once with EMFILE, even with nobody waiting: in
+    /// flight again at once, it would fail again at once, for ever.)
+    accept_after: Option<Instant>,
+    /// Protocol, site, timeouts: shared by every connection.
+    service: Arc<Service>,
+    /// `--max-conns`.
+    places: Places,
+    /// The connections, by token (the token goes into `user_data`).
+    clients: Table<Client>,
+    /// Their deadlines, earliest first.
+    timers: Timers,
+    /// When the timeouts in flight fire, earliest first. Usually one; an
+    /// earlier deadline adds another rather than cancelling the later one.
+    timeouts: BinaryHeap<Reverse<Instant>>,
+    /// The timeout's length. The kernel copies it when the timeout is
+    /// submitted, so one field, rewritten before each, is enough.
+    timespec: Timespec,
+    /// The time the last wait ended: the clock is read once per round, not
+    /// once per completion (at 150,000 requests a second, reading it per
+    /// completion cost about 2% of the CPU).
+    now: Instant,
+    /// Send buffers whose sends completed, kept for the next sends.
+    spare: SendBuffers,
+    /// Completions taken from the queue, then handled (handling queues new
+    /// operations, which needs the ring the queue borrows).
+    completions: Vec<(u64, i32, u32)>,
+}
+
+impl Loop {
+    // ANCHOR: setup
+    /// Takes the ring and the buffer pool that `main` set up and probed.
+    pub fn new(ring: crate::Ring, server: plumbing::Server, shots: Shots) -> io::Result<Loop> {
+        let crate::Ring { ring, pool } = ring;
+        Ok(Loop {
+            ring,
+            pool,
+            acceptor: Acceptor::new(server.listener, &server.service)?,
+            accept_shots: shots,
+            recv_shots: shots,
+            accepting: false,
+            accept_after: None,
+            places: Places::new(server.max_conns),
+            service: server.service,
+            clients: Table::default(),
+            timers: Timers::default(),
+            timeouts: BinaryHeap::new(),
+            timespec: Timespec::new(),
+            now: Instant::now(),
+            spare: SendBuffers::default(),
+            completions: Vec::new(),
+        })
+    }
+    // ANCHOR_END: setup
+
+    // ANCHOR: event_loop
+    /// Serves until shutdown.
+    pub fn serve(mut self) -> io::Result<()> {
+        let mut stopping = false;
+        loop {
+            // 0. Shutdown: stop accepting, close the idle connections (their
+            //    receives are cancelled), end when the busy ones are done.
+            if shutdown::requested() && !stopping {
+                stopping = true;
+                self.stop_accepting()?;
+                for token in self.clients.tokens() {
+                    self.settle(token)?;
+                }
+            }
+            if stopping && self.clients.is_empty() {
+                trace!("shutdown: no connections left");
+                return Ok(());
+            }
+
+            // 1. Keep an accept in flight, and a timeout for the earliest deadline.
+            let now = Instant::now();
+            self.keep_accepting(now)?;
+            self.arm_timer(now)?;
+
+            // 2. One system call: submit what was queued, and wait until at
+            //    least one operation has completed.
+            self.submit_and_wait()?;
+
+            // 3. Act on every completion.
+            self.completions.clear();
+            for cqe in self.ring.completion() {
+                self.completions
+                    .push((cqe.user_data(), cqe.result(), cqe.flags()));
+            }
+            trace!("{} completions", self.completions.len());
+            self.now = Instant::now();
+            let now = self.now;
+            for i in 0..self.completions.len() {
+                let (data, result, flags) = self.completions[i];
+                match Op::unpack(data) {
+                    Op::Accept => self.on_accept(result, flags, now)?,
+                    Op::Timer => self.on_timer(result),
+                    // A cancellation's own result: ENOENT or EALREADY when
+                    // the operation had completed already; nothing to do.
+                    Op::Cancel => {}
+                    Op::Recv(token) => self.on_recv(token, result, flags)?,
+                    Op::Send(token) => self.on_send(token, result)?,
+                }
+            }
+
+            // 4. Deadlines that are due: a /delay's answer, a 408, an idle close.
+            for token in self.timers.due(now, &mut self.clients) {
+                if let Some(client) = self.clients.get_mut(token) {
+                    client.state.fire(now);
+                }
+                self.settle(token)?;
+            }
+        }
+    }
+    // ANCHOR_END: event_loop
+
+    // ANCHOR: submit_and_wait
+    /// `io_uring_enter`: submits the queued operations and sleeps until one
+    /// completes. EINTR (a signal arrived) is simply retried: the deadline is
+    /// an operation in the ring (a timeout), not an argument of this call,
+    /// so a retry cannot stretch it. EBUSY: completions overflowed the queue
+    /// and the kernel holds the rest; taking some makes room, so go on.
+    fn submit_and_wait(&mut self) -> io::Result<()> {
+        loop {
+            match self.ring.submit_and_wait(1) {
+                Ok(submitted) => {
+                    trace!("io_uring_enter: {submitted} submitted");
+                    return Ok(());
+                }
+                Err(err) if plumbing::interrupted(&err) => {
+                    trace!("io_uring_enter: EINTR, retrying")
+                }
+                Err(err) if err.raw_os_error() == Some(libc::EBUSY) => return Ok(()),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    // ANCHOR_END: submit_and_wait
+
+    // ANCHOR: completions
+    /// A `recv` completed: bytes in a pool buffer (the completion says
+    /// which), EOF (0), or an error. `IORING_CQE_F_MORE` says the multishot
+    /// `recv` goes on; without it, it has ended and `settle` may start another.
+    fn on_recv(&mut self, token: usize, result: i32, flags: u32) -> io::Result<()> {
+        // Whatever happens to the connection, a buffer the kernel filled
+        // goes back to the pool, after the protocol has taken the bytes.
+        let buffer = cqueue::buffer_select(flags);
+        if let Some(client) = self.clients.get_mut(token) {
+            if !cqueue::more(flags) {
+                client.receiving = false;
+                client.stopping = false;
+            }
+            let fd = client.stream.as_raw_fd();
+            let now = self.now;
+            match result {
+                n if n > 0 => {
+                    let id = buffer.unwrap_or_default();
+                    trace!("recv (read) fd={fd}: {n} bytes (buffer {id})");
+                    client.take_input(self.pool.filled(id, n as usize), now);
+                }
+                0 if client.stash.is_empty() => {
+                    trace!("recv fd={fd}: EOF");
+                    client.state.received_eof(now);
+                }
+                0 => client.stashed_eof = true,
+                // A kernel before 6.0 refuses multishot recv: fall back.
+                n if -n == libc::EINVAL && self.recv_shots == Shots::Multi => {
+                    trace!(
+                        "recv fd={fd}: multishot refused (EINVAL), falling back to single receives"
+                    );
+                    self.recv_shots = Shots::Single;
+                }
+                // Stopped by `settle` (backpressure or closing).
+                n if -n == libc::ECANCELED => trace!("recv fd={fd}: stopped"),
+                // No free buffer in the pool this round: submitted again.
+                n if -n == libc::ENOBUFS => trace!("recv fd={fd}: ENOBUFS, again"),
+                // Interrupted before anything was read: submitted again.
+                n if -n == libc::EINTR || -n == libc::EAGAIN => {
+                    trace!("recv fd={fd}: {}, again", errno(n))
+                }
+                n => {
+                    trace!("recv fd={fd}: {}", errno(n));
+                    client.failed = true;
+                }
+            }
+        }
+        if let Some(id) = buffer {
+            self.pool.give_back(id);
+        }
+        self.settle(token)
+    }
+
+    /// A `send` completed: how many bytes went out, or an error. Fewer than
+    /// were offered is a partial send: the protocol keeps the tail, and
+    /// `settle` submits it again.
+    fn on_send(&mut self, token: usize, result: i32) -> io::Result<()> {
+        let Some(client) = self.clients.get_mut(token) else {
+            return Ok(());
+        };
+        let fd = client.stream.as_raw_fd();
+        // The kernel is done with the bytes: they may be freed now.
+        let offered = client
+            .sending
+            .take()
+            .map_or(0, |bytes| self.spare.recycle(bytes));
+        client.stopping_send = false;
+        match result {
+            n if n >= 0 => {
+                trace!("send (write) fd={fd}: {n} of {offered} bytes");
+                client.state.sent(n as usize, self.now);
+            }
+            n if -n == libc::EINTR || -n == libc::EAGAIN => {
+                trace!("send fd={fd}: {}, again", errno(n))
+            }
+            // EPIPE, ECONNRESET: the client is gone; ECANCELED: closing.
+            n => {
+                trace!("send fd={fd}: {}", errno(n));
+                client.failed = true;
+            }
+        }
+        self.settle(token)
+    }
+    // ANCHOR_END: completions
+
+    // ANCHOR: settle
+    /// After anything happened to a connection: close it if it is done and
+    /// nothing of it is in flight (cancel what is, first); otherwise keep a
+    /// `recv` in flight while the protocol has room for input, a `send`
+    /// while it has output, and its timer in line with its deadline.
+    fn settle(&mut self, token: usize) -> io::Result<()> {
+        let Some(client) = self.clients.get_mut(token) else {
+            return Ok(());
+        };
+        let fd = Fd(client.stream.as_raw_fd());
+        client.feed_stash(self.now);
+        let done = client.is_done();
+        if done && !client.in_flight() {
+            trace!("close fd={}", fd.0);
+            self.clients.remove(token);
+            self.accept_after = None; // an fd is free: accept again
+            return Ok(());
+        }
+        // Stop the `recv` when closing (closing the fd now would leave the
+        // kernel working on a freed slot: close on its completion instead),
+        // or when bytes are stashed (backpressure: no room for more).
+        if client.receiving && !client.stopping && (done || !client.wants_recv()) {
+            client.stopping = true;
+            trace!("recv fd={}: stopping", fd.0);
+            queue(&mut self.ring, ops::cancel(Op::Recv(token)), Op::Cancel)?;
+        }
+        if done {
+            if let Some(bytes) = client.sending.as_ref().filter(|_| !client.stopping_send) {
+                client.stopping_send = true;
+                trace!("send fd={}: cancelling {} bytes", fd.0, bytes.len());
+                queue(&mut self.ring, ops::cancel(Op::Send(token)), Op::Cancel)?;
+            }
+        } else {
+            if !client.receiving && client.wants_recv() {
+                client.receiving = true;
+                let recv = ops::recv(fd, self.recv_shots, client.state.read_capacity());
+                queue(&mut self.ring, recv, Op::Recv(token))?;
+            }
+            if client.sending.is_none() && client.state.wants_write() {
+                let bytes = client
+                    .sending
+                    .insert(self.spare.copy(client.state.output()));
+                queue(&mut self.ring, ops::send(fd, bytes), Op::Send(token))?;
+            }
+            self.timers
+                .schedule(token, client.state.next_deadline(), &mut client.armed);
+        }
+        Ok(())
+    }
+    // ANCHOR_END: settle
+
+    /// Queues `entry`, tagged as `op`.
+    fn push(&mut self, entry: squeue::Entry, op: Op) -> io::Result<()> {
+        queue(&mut self.ring, entry, op)
+    }
+}

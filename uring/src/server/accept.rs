@@ -1,0 +1,132 @@
+//! The listener's side of the loop: keeping an accept in flight, taking
+//! new clients in, and what to do when accepting fails (out of fds).
+
+use std::io;
+use std::net::TcpStream;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::{Duration, Instant};
+
+use io_uring::types::Fd;
+use io_uring::{cqueue, opcode};
+use nix::libc;
+use plumbing::conn::refuse;
+use plumbing::{shutdown, trace};
+use protocol::Connection;
+
+use super::Loop;
+use crate::Shots;
+use crate::client::Client;
+use crate::ops::{self, Op, errno};
+use crate::sys;
+
+/// How long accepting rests after an accept failed (out of fds), unless a
+/// connection closes first: clients that arrive meanwhile are refused (503)
+/// at the next try, at most this late.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+impl Loop {
+    /// Keeps an accept in flight, unless one is, or accepting rests (out of
+    /// fds, see `accept_after`), or the server is shutting down.
+    pub(super) fn keep_accepting(&mut self, now: Instant) -> io::Result<()> {
+        if self.accept_after.is_some_and(|after| now >= after) {
+            self.accept_after = None;
+        }
+        if !self.accepting && self.accept_after.is_none() && self.acceptor.wants_accept(now) {
+            self.submit_accept()?;
+        }
+        Ok(())
+    }
+
+    /// Shutdown: cancels the accept in flight, if any.
+    pub(super) fn stop_accepting(&mut self) -> io::Result<()> {
+        match self.accepting {
+            true => self.push(ops::cancel(Op::Accept), Op::Cancel),
+            false => Ok(()),
+        }
+    }
+
+    // ANCHOR: accept
+    /// Queues an accept on the listener. Multishot: this one operation
+    /// completes once per client for as long as it lasts (a completion
+    /// without `IORING_CQE_F_MORE` says it has stopped).
+    fn submit_accept(&mut self) -> io::Result<()> {
+        let listener = Fd(self.acceptor.as_fd().as_raw_fd());
+        let entry = match self.accept_shots {
+            Shots::Multi => opcode::AcceptMulti::new(listener)
+                .flags(libc::SOCK_CLOEXEC)
+                .build(),
+            Shots::Single => {
+                opcode::Accept::new(listener, std::ptr::null_mut(), std::ptr::null_mut())
+                    .flags(libc::SOCK_CLOEXEC)
+                    .build()
+            }
+        };
+        self.accepting = true;
+        self.push(entry, Op::Accept)
+    }
+
+    /// An accept completed: a new client's fd, or an error.
+    pub(super) fn on_accept(&mut self, result: i32, flags: u32, now: Instant) -> io::Result<()> {
+        if !cqueue::more(flags) {
+            self.accepting = false; // the next round submits another
+        }
+        if result >= 0 {
+            let stream = sys::adopt(result);
+            trace!("accept fd={result}");
+            return self.admit(stream);
+        }
+        match -result {
+            _ if shutdown::requested() => {} // cancelled, or the listener was shut down
+            // A kernel before 5.19 refuses multishot accept: fall back.
+            libc::EINVAL if self.accept_shots == Shots::Multi => {
+                trace!("accept: multishot refused (EINVAL), falling back to single accepts");
+                self.accept_shots = Shots::Single;
+            }
+            // EMFILE, ENFILE, ENOBUFS, ...: the non-blocking accept of the
+            // other event loops takes over once, with its reserve fd: it
+            // turns the waiting clients away with a 503 when out of fds, or
+            // pauses accepting (`wants_accept` says when to resume). Then
+            // no accept for a while: see `accept_after`.
+            errno_value => {
+                trace!(
+                    "accept: {}; next accept in {ACCEPT_PAUSE:?} or after a close",
+                    errno(-errno_value)
+                );
+                let mut accepted = Vec::new();
+                self.acceptor
+                    .accept_all(now, |stream, _peer| accepted.push(stream));
+                for stream in accepted {
+                    self.admit(stream)?;
+                }
+                self.accept_after = Some(now + ACCEPT_PAUSE);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a new client in (or turns it away at `--max-conns`), and
+    /// queues its first `recv`.
+    fn admit(&mut self, stream: TcpStream) -> io::Result<()> {
+        let Some(place) = self.places.take() else {
+            refuse(stream, &self.service, "--max-conns reached");
+            return Ok(());
+        };
+        // Responses are written whole; Nagle would only hold them back.
+        let _ = stream.set_nodelay(true);
+        let token = self.clients.insert(Client {
+            stream,
+            state: Connection::new(self.service.clone(), self.now),
+            receiving: false,
+            stopping: false,
+            stash: Vec::new(),
+            stashed_eof: false,
+            sending: None,
+            stopping_send: false,
+            failed: false,
+            armed: None,
+            _place: place,
+        });
+        self.settle(token)
+    }
+    // ANCHOR_END: accept
+}
