@@ -80,3 +80,38 @@ load() {
     taskset -c 1 target/release/bench load "http://$server_addr$path" "$@" -d5 --json 2>/dev/null | rate_errors
     stop
 }
+
+# hold NAME N: starts the variant NAME (${cmd[NAME]}) with --max-conns 20000,
+# runs `bench hold -n N -d 10` against it (the default ramp, 10 every 10 ms)
+# with its pid, prints how many it held and its RSS per held connection,
+# and stops the server. Needs $result, a scratch file.
+hold() {
+    local name=$1 n=$2
+    # shellcheck disable=SC2086
+    start_server ${cmd[$name]} --max-conns 20000
+    taskset -c 1 target/release/bench hold "http://$server_addr/numbers.txt" -n "$n" -d 10 \
+        --pid "$server_pid" --json >"$result" 2>/dev/null
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  %-13s held %d of %d (at the end %d); refused %d, reset %d, timed out %d, bad %d" % (
+    sys.argv[2], r["held_max"], r["target"], r["held_at_end"], r["refused"], r["reset"], r["timed_out"], r["bad_answers"]))
+print("  %-13s RSS %.1f MB before, %.1f MB holding: %.0f bytes per held connection" % (
+    "", r["server_rss_before"] / 1e6, r["server_rss_full"] / 1e6, r["server_bytes_per_connection"]))' \
+        "$result" "${cmd[$name]}"
+    stop
+}
+
+# delays C NAME...: `bench load -cC -d5 /delay/100` against each variant
+# (ideal C * 10 req/s: C clients, each waiting 100 ms per answer), one line
+# each with its requests/s and errors. Needs $result.
+delays() {
+    local c=$1 name rate err
+    shift
+    echo "bench load -c$c -d5 /delay/100 (ideal $((c * 10)) req/s):"
+    for name in "$@"; do
+        load "$name" /delay/100 -c"$c" >"$result"
+        read -r rate err <"$result"
+        printf '  %-13s %8.0f req/s  %6s errors\n' "$name" "$rate" "$err"
+    done
+}

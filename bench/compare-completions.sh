@@ -81,28 +81,10 @@ echo
 rounds_of "bench echo -c100 --size 128 -d5, messages/s" '' echo_rate
 
 echo
-echo "bench load -c1000 -d5 /delay/100 (ideal 10,000 req/s, goal >= 9,000):"
-for name in epoll signal_driven uring; do
-    load "$name" /delay/100 -c1000 >"$result"
-    read -r rate err <"$result"
-    printf '  %-13s %8.0f req/s  %6s errors\n' "$name" "$rate" "$err"
-done
+delays 1000 epoll signal_driven uring
 
 echo
 echo "bench hold -d 10 (the default ramp, 10 every 10 ms; --max-conns 20000):"
-for run in "uring 19000" "epoll 19000" "signal_driven 10000"; do
-    read -r name n <<<"$run"
-    # shellcheck disable=SC2086
-    start_server ${cmd[$name]} --max-conns 20000
-    taskset -c 1 target/release/bench hold "http://$server_addr/numbers.txt" -n "$n" -d 10 \
-        --pid "$server_pid" --json >"$result" 2>/dev/null
-    python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("  %-13s held %d of %d (at the end %d); refused %d, reset %d, timed out %d, bad %d" % (
-    sys.argv[2], r["held_max"], r["target"], r["held_at_end"], r["refused"], r["reset"], r["timed_out"], r["bad_answers"]))
-print("  %-13s RSS %.1f MB before, %.1f MB holding: %.0f bytes per held connection" % (
-    "", r["server_rss_before"] / 1e6, r["server_rss_full"] / 1e6, r["server_bytes_per_connection"]))' \
-        "$result" "$name"
-    stop
-done
+hold uring 19000
+hold epoll 19000
+hold signal_driven 10000

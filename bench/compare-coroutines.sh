@@ -61,29 +61,12 @@ for name in "${names[@]}"; do
 done
 
 echo
-echo "bench load -c1000 -d5 /delay/100 (ideal 10,000 req/s, goal >= 9,000):"
-for name in epoll coroutine async_await; do
-    load "$name" /delay/100 -c1000 >"$result"
-    read -r rate err <"$result"
-    printf '  %-13s %8.0f req/s  %6s errors\n' "$name" "$rate" "$err"
-done
+delays 1000 epoll coroutine async_await
 
 echo
 echo "bench hold -n 19000 -d 10 (the default ramp, 10 every 10 ms; --max-conns 20000):"
 for name in epoll async_await coroutine-8k coroutine; do
-    # shellcheck disable=SC2086
-    start_server ${cmd[$name]} --max-conns 20000
-    taskset -c 1 target/release/bench hold "http://$server_addr/numbers.txt" -n 19000 -d 10 \
-        --pid "$server_pid" --json >"$result" 2>/dev/null
-    python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("  %-13s held %d of %d (at the end %d); refused %d, reset %d, timed out %d, bad %d" % (
-    sys.argv[2], r["held_max"], r["target"], r["held_at_end"], r["refused"], r["reset"], r["timed_out"], r["bad_answers"]))
-print("  %-13s RSS %.1f MB before, %.1f MB holding: %.0f bytes per held connection" % (
-    "", r["server_rss_before"] / 1e6, r["server_rss_full"] / 1e6, r["server_bytes_per_connection"]))' \
-        "$result" "${cmd[$name]}"
-    stop
+    hold "$name" 19000
 done
 
 echo

@@ -59,9 +59,4 @@ for model in "${models[@]}"; do
         "$(printf '%s\n' ${rates[$model]} | median)" "${errs[$model]}"
 done
 
-echo "bench load -c100 -d5 /delay/100:"
-for model in "${models[@]}"; do
-    load "$model" /delay/100 -c100 >"$result"
-    read -r rate err <"$result"
-    printf '  %-12s %8.1f req/s   %s errors\n' "$model" "$rate" "$err"
-done
+delays 100 "${models[@]}"

@@ -66,12 +66,7 @@ done
 echo "  goal: threaded >= 0.80x epoll (keep-alive): $(awk -v a="${med[keepalive,threaded]}" -v b="${med[keepalive,epoll]}" 'BEGIN { print (a / b >= 0.8) ? "met" : "NOT met" }')"
 
 echo
-echo "bench load -c1000 -d5 /delay/100 (ideal 10,000 req/s):"
-for name in "${names[@]}"; do
-    load "$name" /delay/100 -c1000 >"$result"
-    read -r rate err <"$result"
-    printf '  %-15s %8.0f req/s  %6s errors\n' "$name" "$rate" "$err"
-done
+delays 1000 "${names[@]}"
 
 # Threads of a process, and the kernel's memory for stacks (kB, machine-wide).
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }

@@ -43,7 +43,7 @@ pub fn cases() -> Vec<Case> {
         ),
         Case::new(
             "trace_lines",
-            "--trace writes the accept and the reads of a request to stderr.",
+            "--trace writes the accept, and the read and the write of a request with their byte counts, to stderr.",
             trace_lines,
         ),
         Case::new("help", "--help names the model and exits 0.", help),
@@ -143,9 +143,19 @@ fn trace_lines(target: &Target) -> Outcome {
     check(stderr.contains("accept"), || {
         format!("no accept in {stderr:?}")
     })?;
-    check(stderr.contains("read"), || format!("no read in {stderr:?}"))?;
-    check(stderr.contains("write"), || {
-        format!("no write in {stderr:?}")
+    // A line that names the call and counts its bytes: "read fd=7: 89
+    // bytes", "write fd=7: 94 of 94 bytes" (not just the word somewhere:
+    // the start-up line "fd limit already ..." contains "read").
+    let counted = |call: &str| {
+        stderr
+            .lines()
+            .any(|line| line.contains(call) && line.contains(" bytes"))
+    };
+    check(counted("read"), || {
+        format!("no read with its byte count in {stderr:?}")
+    })?;
+    check(counted("write"), || {
+        format!("no write with its byte count in {stderr:?}")
     })?;
     server.finish()
 }
