@@ -88,3 +88,34 @@ echo "bench hold -d 10 (the default ramp, 10 every 10 ms; --max-conns 20000):"
 hold uring 19000
 hold epoll 19000
 hold signal_driven 10000
+
+# Part 5: system calls per request, counted by strace -c -f over 3 s of
+# `bench load -c100 /numbers.txt`. strace makes every system call slow, so
+# the rates mean nothing here; the counts per request are the point.
+echo
+echo "system calls per request (strace -c -f, 3 s of bench load -c100 /numbers.txt):"
+if ! command -v strace >/dev/null; then
+    echo "  strace is not installed (apt-get install strace): skipped"
+    exit 0
+fi
+for name in epoll signal_driven uring; do
+    out=$(mktemp)
+    # shellcheck disable=SC2086
+    strace -c -f -o "$result" target/release/${cmd[$name]} --addr 127.0.0.1:0 >"$out" 2>/dev/null &
+    tracer=$!
+    for _ in $(seq 1 100); do grep -q '^listening on' "$out" && break; sleep 0.05; done
+    addr=$(sed -n 's/^listening on //p' "$out")
+    requests=$(taskset -c 1 target/release/bench load "http://$addr/numbers.txt" -c100 -d3 --json 2>/dev/null |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])')
+    kill -TERM "$(pgrep -P "$tracer")"
+    wait "$tracer" || true
+    rm -f "$out"
+    awk -v name="$name" -v n="$requests" '
+        $NF == "total" || $4 + 0 == 0 || NR <= 2 { next }
+        { calls[$NF] = $4; all += $4 }
+        END {
+            line = sprintf("  %-13s %6d requests, %.2f calls per request:", name, n, all / n)
+            for (c in calls) if (calls[c] / n >= 0.005) line = line sprintf(" %s %.2f", c, calls[c] / n)
+            print line
+        }' "$result"
+done

@@ -84,6 +84,10 @@ pub struct Target {
     /// an fd table of its own: a low fd limit is a limit per process, so the
     /// out-of-fds case expects every client to be served.
     pub process_per_connection: bool,
+    /// Bad values of the model's own flags (`--shots bogus`): the
+    /// `bad_flag` case expects each refused like the common flags' (exit
+    /// 2, a first line naming the flag, the usage).
+    pub bad_model_flags: Vec<Vec<String>>,
 }
 
 impl Target {
@@ -97,6 +101,7 @@ impl Target {
             fd_limit: None,
             spins: false,
             process_per_connection: false,
+            bad_model_flags: Vec::new(),
         }
     }
 
@@ -122,6 +127,14 @@ impl Target {
     /// Declares that every connection gets a process (and fd table) of its own.
     pub fn process_per_connection(mut self) -> Target {
         self.process_per_connection = true;
+        self
+    }
+
+    /// Declares a bad use of a model flag (the flag first, then its value)
+    /// that the server must refuse as it refuses a bad common flag.
+    pub fn refuses(mut self, args: &[&str]) -> Target {
+        self.bad_model_flags
+            .push(args.iter().map(|a| a.to_string()).collect());
         self
     }
 

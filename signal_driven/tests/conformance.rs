@@ -4,6 +4,10 @@
 //! over every connection. Both must behave the same.
 
 fn main() -> std::process::ExitCode {
-    let server = || conformance::Target::new("signal_driven", env!("CARGO_BIN_EXE_signal_driven"));
+    let server = || {
+        conformance::Target::new("signal_driven", env!("CARGO_BIN_EXE_signal_driven"))
+            .refuses(&["--sigpending", "0"])
+            .refuses(&["--sigpending", "lots"])
+    };
     conformance::main(vec![server(), server().args(&["--sigpending", "1"])])
 }

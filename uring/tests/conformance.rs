@@ -14,6 +14,10 @@ fn main() -> ExitCode {
         eprintln!("uring: NOT TESTED: io_uring is not available on this machine: {why}");
         return ExitCode::SUCCESS;
     }
-    let uring = || conformance::Target::new("uring", env!("CARGO_BIN_EXE_uring"));
+    let uring = || {
+        conformance::Target::new("uring", env!("CARGO_BIN_EXE_uring"))
+            .refuses(&["--shots", "bogus"])
+            .refuses(&["--shots", ""])
+    };
     conformance::main(vec![uring(), uring().args(&["--shots", "single"])])
 }

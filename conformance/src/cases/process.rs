@@ -51,12 +51,18 @@ pub fn cases() -> Vec<Case> {
 }
 
 fn bad_flag(target: &Target) -> Outcome {
-    for args in [
+    let common = [
         &["--no-such-flag"][..],
         &["--idle-timeout", "soon"],
         &["--proto", "ftp"],
         &["--addr", "nowhere"],
-    ] {
+    ];
+    let model: Vec<Vec<&str>> = target
+        .bad_model_flags
+        .iter()
+        .map(|args| args.iter().map(String::as_str).collect())
+        .collect();
+    for args in common.into_iter().chain(model.iter().map(Vec::as_slice)) {
         let exited = target.run_to_exit(args, Duration::from_secs(5))?;
         check(exited.status.code() == Some(2), || {
             format!("{args:?}: {:?}", exited.status)
