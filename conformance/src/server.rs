@@ -110,8 +110,13 @@ impl Target {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
-        let status = wait_within(&mut child, limit)?
-            .ok_or_else(|| format!("{args:?}: still running after {limit:?}"))?;
+        let Some(status) = wait_within(&mut child, limit)? else {
+            // It should have exited (a bad flag, a start-up failure) but is
+            // serving instead: end it, so a failed case leaves no server behind.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{args:?}: still running after {limit:?}"));
+        };
         let output = child.wait_with_output().map_err(|e| e.to_string())?;
         Ok(Exited {
             status,
