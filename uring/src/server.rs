@@ -6,7 +6,6 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io;
-
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
