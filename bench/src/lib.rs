@@ -70,6 +70,7 @@
 //! `timed_out`, `requests`, `server_rss`, `server_cpu_percent`}.
 //!
 //! # Layout
+//! - [`compare`]: `bench compare`, every model through the same scenarios.
 //! - [`load`]: the HTTP load engine.
 //! - [`echo`]: the echo driver.
 //! - [`hold`]: the long-connection holder.
@@ -79,6 +80,7 @@
 //! - [`target`]: URLs and requests.
 //! - [`net`]: connect helpers and the fd limit.
 
+pub mod compare;
 pub mod echo;
 pub mod hold;
 pub mod load;

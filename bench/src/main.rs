@@ -30,6 +30,25 @@ enum Mode {
     Echo(EchoArgs),
     /// Ramp up to N keep-alive connections and hold them with periodic HEADs.
     Hold(HoldArgs),
+    /// Every model binary of the workspace through the same scenarios: one table.
+    Compare(CompareArgs),
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// Each binary with no model flags, short runs (0.5 s, holds of 300 for 1 s): under two minutes, for CI.
+    #[arg(long)]
+    quick: bool,
+    /// Only these servers: binary names or variant names, comma-separated (`epoll,uring`).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Only these scenarios: keepalive, close, 64k, delay, echo, hold (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    scenario: Vec<String>,
+    /// Where to write compare.json and compare.md (default: docs/src/results,
+    /// or target/compare-quick with --quick).
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -123,6 +142,7 @@ fn main() -> ExitCode {
         Mode::Load(args) => run_load(args),
         Mode::Echo(args) => run_echo(args),
         Mode::Hold(args) => run_hold(args),
+        Mode::Compare(args) => run_compare(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -359,4 +379,158 @@ fn load_table(r: &LoadReport) -> String {
         r.per_connection_min,
         r.per_connection_max,
     )
+}
+
+/// `bench compare`: build, then every variant through every scenario, one
+/// server at a time; the table on stdout, JSON and Markdown in `--out`.
+/// Fails (exit 1) if any cell that should have passed failed.
+fn run_compare(args: CompareArgs) -> Result<(), String> {
+    use bench::compare::{self, Cell, Durations, Scenario};
+    let scenarios: Vec<Scenario> = match args.scenario.is_empty() {
+        true => Scenario::ALL.to_vec(),
+        false => args
+            .scenario
+            .iter()
+            .map(|name| {
+                Scenario::ALL
+                    .into_iter()
+                    .find(|s| s.name() == name)
+                    .ok_or_else(|| {
+                        format!(
+                            "--scenario {name}: one of keepalive, close, 64k, delay, echo, hold"
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    eprintln!("bench compare: building the servers (cargo build --release)");
+    compare::build().map_err(|e| e.to_string())?;
+    let (binaries, bin_dir) = compare::workspace_binaries().map_err(|e| e.to_string())?;
+    let variants: Vec<_> = binaries
+        .iter()
+        // --quick: each binary as it comes; a full run adds the model flags.
+        .flat_map(|binary| {
+            compare::variants(binary)
+                .into_iter()
+                .take(if args.quick { 1 } else { usize::MAX })
+        })
+        .filter(|v| {
+            args.only.is_empty() || args.only.iter().any(|o| *o == v.binary || *o == v.name)
+        })
+        .collect();
+    if variants.is_empty() {
+        return Err(format!("--only {}: no such server", args.only.join(",")));
+    }
+    plumbing::raise_fd_limit();
+    compare::pin(0, 1);
+    let durations = match args.quick {
+        true => Durations {
+            run: Duration::from_millis(500),
+            hold: Duration::from_secs(1),
+            quick: true,
+        },
+        false => Durations {
+            run: Duration::from_secs(5),
+            hold: Duration::from_secs(5),
+            quick: false,
+        },
+    };
+    let mut rows = Vec::new();
+    for variant in &variants {
+        let mut cells = Vec::new();
+        for &scenario in &scenarios {
+            eprintln!("  {:<26} {}", variant.name, scenario.heading());
+            let cell = compare::measure(variant, scenario, &bin_dir, durations);
+            if let Cell::Failed { why } = &cell {
+                eprintln!("    FAILED: {why}");
+            }
+            cells.push(cell);
+        }
+        rows.push((variant.clone(), cells));
+    }
+    let headings: Vec<&str> = scenarios.iter().map(|s| s.heading()).collect();
+    let table = compare_table(&headings, &rows, false);
+    print!("{table}");
+    let out = args.out.unwrap_or_else(|| match args.quick {
+        true => "target/compare-quick".into(),
+        false => "docs/src/results".into(),
+    });
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let json = serde_json::json!({
+        "quick": args.quick,
+        "scenarios": scenarios.iter().map(|s| serde_json::json!({"name": s.name(), "heading": s.heading()})).collect::<Vec<_>>(),
+        "rows": rows.iter().map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
+    });
+    let write = |name: &str, text: String| {
+        std::fs::write(out.join(name), text)
+            .map_err(|e| format!("{}: {e}", out.join(name).display()))
+    };
+    write(
+        "compare.json",
+        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+    )?;
+    write("compare.md", compare_table(&headings, &rows, true))?;
+    eprintln!(
+        "bench compare: wrote compare.json and compare.md in {}",
+        out.display()
+    );
+    let failed = rows
+        .iter()
+        .flat_map(|(_, cells)| cells)
+        .filter(|c| matches!(c, Cell::Failed { .. }))
+        .count();
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} scenario(s) failed that should have passed")),
+    }
+}
+
+/// The comparison as a plain-text table, or as Markdown.
+fn compare_table(
+    headings: &[&str],
+    rows: &[(bench::compare::Variant, Vec<bench::compare::Cell>)],
+    markdown: bool,
+) -> String {
+    let mut lines: Vec<Vec<String>> = vec![
+        std::iter::once("server".to_string())
+            .chain(headings.iter().map(|h| h.to_string()))
+            .collect(),
+    ];
+    for (variant, cells) in rows {
+        lines.push(
+            std::iter::once(format!("`{}`", variant.name))
+                .chain(cells.iter().map(|c| c.show()))
+                .collect(),
+        );
+    }
+    if markdown {
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(&format!("| {} |\n", line.join(" | ")));
+            if i == 0 {
+                text.push_str(&format!("|{}\n", " --- |".repeat(line.len())));
+            }
+        }
+        return text;
+    }
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|col| {
+            lines
+                .iter()
+                .map(|l| l[col].trim_matches('`').chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{:<width$}", cell.trim_matches('`')))
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
 }

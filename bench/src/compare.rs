@@ -1,0 +1,523 @@
+//! `bench compare`: every model binary of the workspace, in each of its flag
+//! variants, through the same scenarios, one server at a time.
+//!
+//! - **Which servers.** Every binary target of the workspace but `bench`
+//!   itself, as `cargo metadata` lists them: a model added to the workspace
+//!   is picked up with no change here. [`variants`] knows the model flags
+//!   worth comparing (`epoll --trigger edge`, `threaded --pool 8`, ...) and
+//!   each model's limits; a binary it does not know runs with no flags.
+//! - **Building.** `cargo build --release --workspace --exclude bench --bins`
+//!   first: cargo rebuilds what is missing or stale, so the command works
+//!   on a fresh clone.
+//! - **One server at a time**, on a free port (`--addr 127.0.0.1:0`, then
+//!   its `listening on` line), pinned to CPU 0 while the bench runs on CPU 1
+//!   (on a machine with two or more), stopped with SIGTERM by its PID.
+//! - **A model that cannot run a scenario says why** in the cell (the
+//!   blocking server serves one connection at a time; `select` refuses fds
+//!   at or above FD_SETSIZE), never a blank.
+
+use std::io::{self, BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::Serialize;
+
+use crate::echo::{self, EchoConfig};
+use crate::hold::{self, HoldConfig};
+use crate::load::{self, LoadConfig, Shared, Stop};
+use crate::target::Target;
+
+/// What a model cannot do, once: the cells it cannot fill say this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Serves one connection at a time (the iterative server).
+    pub one_at_a_time: bool,
+    /// Refuses fds at or above FD_SETSIZE (1024): `select`.
+    pub fd_setsize: bool,
+    /// A process per connection: a hold of thousands is thousands of processes.
+    pub process_per_connection: bool,
+    /// A thread per connection (or a pool's queue): 10,000 at most here.
+    pub thread_per_connection: bool,
+}
+
+/// One server to measure: a binary and its model flags.
+#[derive(Debug, Clone, Serialize)]
+pub struct Variant {
+    /// The binary and its flags, as the table shows it.
+    pub name: String,
+    /// The binary's name in `target/release`.
+    pub binary: String,
+    /// Its model flags.
+    pub args: Vec<String>,
+    /// What it cannot do.
+    #[serde(skip)]
+    pub limits: Limits,
+}
+
+/// The model flag variants worth comparing, and each model's limits. The
+/// first variant of every binary is its default (no flags).
+pub fn variants(binary: &str) -> Vec<Variant> {
+    let limits = match binary {
+        "blocking" => Limits {
+            one_at_a_time: true,
+            ..Limits::default()
+        },
+        "select" => Limits {
+            fd_setsize: true,
+            ..Limits::default()
+        },
+        "forking" => Limits {
+            process_per_connection: true,
+            ..Limits::default()
+        },
+        "threaded" => Limits {
+            thread_per_connection: true,
+            ..Limits::default()
+        },
+        _ => Limits::default(),
+    };
+    let flags: &[&[&str]] = match binary {
+        "forking" => &[&[], &["--workers", "2"]],
+        "threaded" => &[&[], &["--pool", "8"]],
+        "epoll" => &[&[], &["--trigger", "edge"], &["--workers", "2"]],
+        "coroutine" => &[&[], &["--workers", "2"]],
+        "signal_driven" => &[&[], &["--sigpending", "1"]],
+        "uring" => &[&[], &["--shots", "single"]],
+        _ => &[&[]],
+    };
+    flags
+        .iter()
+        .map(|args| {
+            let mut limits = limits;
+            // A preforked pool or a thread pool serves as many at once as it
+            // has workers; the rest wait in the backlog.
+            if args.contains(&"--pool") || (binary == "forking" && !args.is_empty()) {
+                limits.one_at_a_time = false;
+            }
+            Variant {
+                name: std::iter::once(binary)
+                    .chain(args.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                binary: binary.to_string(),
+                args: args.iter().map(|a| a.to_string()).collect(),
+                limits,
+            }
+        })
+        .collect()
+}
+
+/// The scenarios, in the table's column order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// `/numbers.txt` over 100 keep-alive connections.
+    KeepAlive,
+    /// `/numbers.txt` at concurrency 100, a new connection per request (ab).
+    Close,
+    /// `/bytes/65536` over 100 keep-alive connections.
+    Big,
+    /// `/delay/100` over 1,000 connections: waiting costs nothing?
+    Delay,
+    /// 128-byte echo messages over 100 connections.
+    Echo,
+    /// 10,000 (19,000 where the model can) idle keep-alive connections.
+    Hold,
+}
+
+impl Scenario {
+    /// Every scenario, in column order.
+    pub const ALL: [Scenario; 6] = [
+        Scenario::KeepAlive,
+        Scenario::Close,
+        Scenario::Big,
+        Scenario::Delay,
+        Scenario::Echo,
+        Scenario::Hold,
+    ];
+
+    /// The name `--scenario` takes and the JSON uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::KeepAlive => "keepalive",
+            Scenario::Close => "close",
+            Scenario::Big => "64k",
+            Scenario::Delay => "delay",
+            Scenario::Echo => "echo",
+            Scenario::Hold => "hold",
+        }
+    }
+
+    /// The column heading: what was measured, and its unit.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Scenario::KeepAlive => "keep-alive c100 (req/s)",
+            Scenario::Close => "new conn. c100 (req/s)",
+            Scenario::Big => "64 KiB c100 (MB/s)",
+            Scenario::Delay => "/delay/100 c1000 (req/s)",
+            Scenario::Echo => "echo 128 B c100 (msg/s)",
+            Scenario::Hold => "hold (B per conn.)",
+        }
+    }
+
+    /// Why `variant` cannot run this scenario, if it cannot.
+    pub fn cannot(self, variant: &Variant, quick: bool) -> Option<&'static str> {
+        let limits = variant.limits;
+        match self {
+            Scenario::Close => None,
+            // The other clients would wait for ever behind the first.
+            _ if limits.one_at_a_time => Some("one conn. at a time"),
+            // Clients past fd 1023 are refused, by design.
+            Scenario::Hold if limits.fd_setsize && !quick => Some("fds >= 1024 refused"),
+            _ => None,
+        }
+    }
+
+    /// How many connections a hold asks of `variant`.
+    fn hold_count(self, variant: &Variant, quick: bool) -> usize {
+        let limits = variant.limits;
+        let full = if limits.process_per_connection {
+            1_000
+        } else if limits.thread_per_connection {
+            10_000
+        } else {
+            19_000
+        };
+        if quick { full.min(300) } else { full }
+    }
+}
+
+/// One cell of the table.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Cell {
+    /// It ran and passed: the figure, and a remark (how many were held).
+    Ran {
+        /// The figure, in the scenario's unit.
+        value: f64,
+        /// What else to know about it, if anything.
+        note: Option<String>,
+    },
+    /// The model cannot run this scenario, and why.
+    Cannot {
+        /// Why.
+        why: String,
+    },
+    /// It should have passed and did not.
+    Failed {
+        /// What went wrong.
+        why: String,
+    },
+}
+
+impl Cell {
+    /// The cell as the table prints it.
+    pub fn show(&self) -> String {
+        match self {
+            Cell::Ran { value, note: None } => format!("{value:.0}"),
+            Cell::Ran {
+                value,
+                note: Some(note),
+            } => format!("{value:.0} ({note})"),
+            Cell::Cannot { why } => format!("n/a: {why}"),
+            Cell::Failed { why } => format!("FAILED: {why}"),
+        }
+    }
+}
+
+/// How long each measurement lasts.
+#[derive(Debug, Clone, Copy)]
+pub struct Durations {
+    /// Each load or echo run.
+    pub run: Duration,
+    /// How long a hold lasts once every connection is open.
+    pub hold: Duration,
+    /// Whether this is `--quick` (smaller holds, FD_SETSIZE models included).
+    pub quick: bool,
+}
+
+/// A server started for one scenario; stopped (SIGTERM, then SIGKILL) on drop.
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `binary` with `args` on a free port and waits up to 10 s for
+    /// its `listening on` line.
+    pub fn start(binary: &Path, args: &[String]) -> io::Result<Server> {
+        let mut child = Command::new(binary)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
+        let (send, receive) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = send.send(line);
+        });
+        let line = receive
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_default();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|a| a.parse().ok());
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        match addr {
+            Some(addr) => {
+                server.addr = addr;
+                pin(server.pid(), 0);
+                Ok(server)
+            }
+            None => Err(io::Error::other(format!(
+                "no `listening on` line (got {line:?})"
+            ))),
+        }
+    }
+
+    /// Its process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = Pid::from_raw(self.child.id() as i32);
+        let _ = kill(pid, Signal::SIGTERM);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(4) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pins process `pid` (0: this one) to `cpu`, on a machine with two CPUs or
+/// more: the server on one, the bench on the other, so neither steals from
+/// the other and the ratios between servers hold. Best effort.
+pub fn pin(pid: u32, cpu: usize) {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    if cpus < 2 {
+        return;
+    }
+    let mut set = nix::sched::CpuSet::new();
+    if set.set(cpu).is_ok() {
+        let _ = nix::sched::sched_setaffinity(Pid::from_raw(pid as i32), &set);
+    }
+}
+
+/// Runs one scenario against `variant` (its binary in `bin_dir`) and
+/// returns the cell.
+pub fn measure(
+    variant: &Variant,
+    scenario: Scenario,
+    bin_dir: &Path,
+    durations: Durations,
+) -> Cell {
+    if let Some(why) = scenario.cannot(variant, durations.quick) {
+        return Cell::Cannot {
+            why: why.to_string(),
+        };
+    }
+    let mut args = variant.args.clone();
+    match scenario {
+        Scenario::Echo => args.extend(["--proto".to_string(), "echo".to_string()]),
+        Scenario::Hold => args.extend(["--max-conns".to_string(), "20000".to_string()]),
+        _ => {}
+    }
+    let server = match Server::start(&bin_dir.join(&variant.binary), &args) {
+        Ok(server) => server,
+        Err(err) => {
+            return Cell::Failed {
+                why: format!("start: {err}"),
+            };
+        }
+    };
+    match run(scenario, &server, variant, durations) {
+        Ok(cell) => cell,
+        Err(err) => Cell::Failed {
+            why: err.to_string(),
+        },
+    }
+}
+
+/// The measurement itself, against a running server.
+fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> io::Result<Cell> {
+    let url = |path: &str| {
+        Target::parse_url(&format!("http://{}{path}", server.addr)).map_err(io::Error::other)
+    };
+    let load = |path: &str, connections: usize, keepalive: bool| -> io::Result<Cell> {
+        let config = LoadConfig {
+            target: url(path)?,
+            connections,
+            threads: 1,
+            stop: Stop::After(d.run),
+            keepalive,
+            pipeline: 1,
+            rate: None,
+            timeout: Duration::from_secs(2),
+            head: false,
+        };
+        let report = load::run(&config, &Shared::default())?;
+        let errors = report.errors.total();
+        Ok(match (errors, report.requests) {
+            (0, n) if n > 0 => Cell::Ran {
+                value: if path.starts_with("/bytes") {
+                    report.mb_per_s
+                } else {
+                    report.requests_per_s
+                },
+                note: None,
+            },
+            _ => Cell::Failed {
+                why: format!(
+                    "{} answered, {errors} errors ({:?})",
+                    report.requests, report.errors
+                ),
+            },
+        })
+    };
+    match scenario {
+        Scenario::KeepAlive => load("/numbers.txt", 100, true),
+        Scenario::Close => load("/numbers.txt", 100, false),
+        Scenario::Big => load("/bytes/65536", 100, true),
+        Scenario::Delay => load("/delay/100", 1000, true),
+        Scenario::Echo => {
+            let config = EchoConfig {
+                addr: server.addr,
+                connections: 100,
+                size: 128,
+                duration: d.run,
+                timeout: Duration::from_secs(2),
+            };
+            let report = echo::run(&config)?;
+            let errors = report.errors.total() + report.mismatches;
+            Ok(match (errors, report.messages) {
+                (0, n) if n > 0 => Cell::Ran {
+                    value: report.messages_per_s,
+                    note: None,
+                },
+                _ => Cell::Failed {
+                    why: format!(
+                        "{} messages, {errors} errors or mismatches",
+                        report.messages
+                    ),
+                },
+            })
+        }
+        Scenario::Hold => {
+            let n = scenario.hold_count(variant, d.quick);
+            let config = HoldConfig {
+                target: url("/numbers.txt")?,
+                connections: n,
+                ramp_count: 50,
+                ramp_every: Duration::from_millis(10),
+                keepalive: Duration::from_secs(60),
+                duration: d.hold,
+                pid: Some(server.pid()),
+                timeout: Duration::from_secs(5),
+            };
+            let report = hold::run(&config, |_| {})?;
+            let trouble = report.refused + report.reset + report.timed_out + report.bad_answers;
+            Ok(
+                match (
+                    report.held_at_end == n,
+                    trouble,
+                    report.server_bytes_per_connection,
+                ) {
+                    (true, 0, Some(bytes)) => Cell::Ran {
+                        value: bytes,
+                        note: Some(format!("{n} held")),
+                    },
+                    _ => Cell::Failed {
+                        why: format!(
+                            "held {} of {n} at the end; refused {}, reset {}, timed out {}, bad {}",
+                            report.held_at_end,
+                            report.refused,
+                            report.reset,
+                            report.timed_out,
+                            report.bad_answers
+                        ),
+                    },
+                },
+            )
+        }
+    }
+}
+
+/// Every binary target of the workspace but `bench`, with the directory
+/// its release build lands in: from `cargo metadata`.
+pub fn workspace_binaries() -> io::Result<(Vec<String>, PathBuf)> {
+    let output = Command::new(cargo())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(io::Error::other("cargo metadata failed"));
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(io::Error::other)?;
+    let target_dir = metadata["target_directory"]
+        .as_str()
+        .ok_or_else(|| io::Error::other("cargo metadata: no target_directory"))?;
+    let mut binaries = Vec::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        if package["name"] == "bench" {
+            continue;
+        }
+        for target in package["targets"].as_array().into_iter().flatten() {
+            let is_bin = target["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
+            if let (true, Some(name)) = (is_bin, target["name"].as_str()) {
+                binaries.push(name.to_string());
+            }
+        }
+    }
+    Ok((binaries, Path::new(target_dir).join("release")))
+}
+
+/// Builds every server binary in release mode; cargo skips what is fresh.
+pub fn build() -> io::Result<()> {
+    let status = Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--exclude",
+            "bench",
+            "--bins",
+        ])
+        .status()?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(io::Error::other("cargo build failed")),
+    }
+}
+
+/// The cargo that runs us (`CARGO` under `cargo run`), or `cargo`.
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
