@@ -35,8 +35,9 @@ use crate::target::Target;
 /// What a model cannot do, once: the cells it cannot fill say this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Limits {
-    /// Serves one connection at a time (the iterative server).
-    pub one_at_a_time: bool,
+    /// Serves this many connections at a time, the rest waiting in the
+    /// backlog: 1 for the iterative server, N for a pool of N.
+    pub at_a_time: Option<usize>,
     /// Refuses fds at or above FD_SETSIZE (1024): `select`.
     pub fd_setsize: bool,
     /// A process per connection: a hold of thousands is thousands of processes.
@@ -64,7 +65,7 @@ pub struct Variant {
 pub fn variants(binary: &str) -> Vec<Variant> {
     let limits = match binary {
         "blocking" => Limits {
-            one_at_a_time: true,
+            at_a_time: Some(1),
             ..Limits::default()
         },
         "select" => Limits {
@@ -96,8 +97,10 @@ pub fn variants(binary: &str) -> Vec<Variant> {
             let mut limits = limits;
             // A preforked pool or a thread pool serves as many at once as it
             // has workers; the rest wait in the backlog.
-            if args.contains(&"--pool") || (binary == "forking" && !args.is_empty()) {
-                limits.one_at_a_time = false;
+            if let ["--pool" | "--workers", n] = args
+                && matches!(binary, "threaded" | "forking")
+            {
+                limits.at_a_time = n.parse().ok();
             }
             Variant {
                 name: std::iter::once(binary)
@@ -166,14 +169,18 @@ impl Scenario {
     }
 
     /// Why `variant` cannot run this scenario, if it cannot.
-    pub fn cannot(self, variant: &Variant, quick: bool) -> Option<&'static str> {
+    pub fn cannot(self, variant: &Variant, quick: bool) -> Option<String> {
         let limits = variant.limits;
-        match self {
-            Scenario::Close => None,
-            // The other clients would wait for ever behind the first.
-            _ if limits.one_at_a_time => Some("one conn. at a time"),
+        match (self, limits.at_a_time) {
+            (Scenario::Close, _) => None,
+            // With 100 or 1,000 clients that keep their connections, the
+            // ones past the first few wait for ever in the backlog.
+            (_, Some(1)) => Some("one conn. at a time".to_string()),
+            (_, Some(n)) => Some(format!("{n} conn. at a time")),
             // Clients past fd 1023 are refused, by design.
-            Scenario::Hold if limits.fd_setsize && !quick => Some("fds >= 1024 refused"),
+            (Scenario::Hold, None) if limits.fd_setsize && !quick => {
+                Some("fds >= 1024 refused".to_string())
+            }
             _ => None,
         }
     }
@@ -314,14 +321,12 @@ impl Drop for Server {
     }
 }
 
-/// Pins process `pid` (0: this one) to `cpu`, on a machine with two CPUs or
-/// more: the server on one, the bench on the other, so neither steals from
-/// the other and the ratios between servers hold. Best effort.
+/// Pins process `pid` (0: this one) to `cpu`: the server on CPU 0, the
+/// bench on CPU 1, so neither steals from the other and the ratios between
+/// servers hold. Best effort: on a machine with one CPU the call fails and
+/// nothing is pinned. (A server inherits the bench's CPU when it starts,
+/// and is moved to its own as soon as it listens.)
 pub fn pin(pid: u32, cpu: usize) {
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    if cpus < 2 {
-        return;
-    }
     let mut set = nix::sched::CpuSet::new();
     if set.set(cpu).is_ok() {
         let _ = nix::sched::sched_setaffinity(Pid::from_raw(pid as i32), &set);

@@ -27,6 +27,11 @@
 //!   1..keepalive/2 s, and report each second how many are open, refused,
 //!   reset, timed out, with the server's RSS and CPU (`--pid`: the process
 //!   and its direct children) and, at the end, the bench's own peak RSS.
+//! - `compare`: every model binary of the workspace, in its model-flag
+//!   variants, through six scenarios (keep-alive, a new connection per
+//!   request, 64 KiB answers, `/delay/100` at 1,000 connections, echo, a
+//!   hold), one server at a time: one table, and JSON and Markdown in a
+//!   results folder (see [`compare`]).
 //!
 //! # Fooling nobody
 //!
