@@ -526,3 +526,105 @@ pub fn build() -> io::Result<()> {
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(name: &str) -> Variant {
+        let binary = name.split(' ').next().unwrap_or_default();
+        variants(binary)
+            .into_iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("no variant {name:?}"))
+    }
+
+    /// Every binary's first variant is the binary as it comes, with no flags:
+    /// what `--quick` runs. A binary the table does not know runs that way too.
+    #[test]
+    fn the_first_variant_has_no_flags() {
+        for binary in [
+            "blocking",
+            "forking",
+            "threaded",
+            "epoll",
+            "uring",
+            "some-new-model",
+        ] {
+            let first = &variants(binary)[0];
+            assert_eq!((first.name.as_str(), first.args.len()), (binary, 0));
+        }
+    }
+
+    /// A server that serves N connections at a time can run only the
+    /// scenario whose connections come and go; the cell says why for the
+    /// others. select's FD_SETSIZE stops only the full hold.
+    #[test]
+    fn limits_say_which_scenarios_cannot_run() {
+        let reason =
+            |name: &str, scenario: Scenario, quick: bool| scenario.cannot(&variant(name), quick);
+        assert_eq!(reason("blocking", Scenario::Close, false), None);
+        assert_eq!(
+            reason("blocking", Scenario::KeepAlive, false).as_deref(),
+            Some("one conn. at a time")
+        );
+        assert_eq!(
+            reason("threaded --pool 8", Scenario::Echo, false).as_deref(),
+            Some("8 conn. at a time")
+        );
+        assert_eq!(
+            reason("forking --workers 2", Scenario::Delay, false).as_deref(),
+            Some("2 conn. at a time")
+        );
+        assert_eq!(reason("threaded", Scenario::Hold, false), None);
+        assert_eq!(reason("forking", Scenario::Delay, false), None);
+        assert_eq!(
+            reason("select", Scenario::Hold, false).as_deref(),
+            Some("fds >= 1024 refused")
+        );
+        assert_eq!(reason("select", Scenario::Hold, true), None); // 300 fit
+        assert_eq!(reason("epoll --trigger edge", Scenario::Hold, false), None);
+    }
+
+    /// Holds ask what each model can give: a process or a thread per
+    /// connection is held to fewer, and `--quick` to 300.
+    #[test]
+    fn hold_counts_follow_the_model() {
+        let count = |name: &str, quick: bool| Scenario::Hold.hold_count(&variant(name), quick);
+        assert_eq!(count("epoll", false), 19_000);
+        assert_eq!(count("threaded", false), 10_000);
+        assert_eq!(count("forking", false), 1_000);
+        assert_eq!(count("uring", true), 300);
+    }
+
+    /// Every kind of cell prints something: never a blank.
+    #[test]
+    fn no_cell_is_blank() {
+        let cells = [
+            Cell::Ran {
+                value: 1234.4,
+                note: None,
+            },
+            Cell::Ran {
+                value: 348.0,
+                note: Some("19000 held".into()),
+            },
+            Cell::Cannot {
+                why: "one conn. at a time".into(),
+            },
+            Cell::Failed {
+                why: "2 errors".into(),
+            },
+        ];
+        let shown: Vec<String> = cells.iter().map(Cell::show).collect();
+        assert_eq!(
+            shown,
+            [
+                "1234",
+                "348 (19000 held)",
+                "n/a: one conn. at a time",
+                "FAILED: 2 errors"
+            ]
+        );
+    }
+}
