@@ -33,6 +33,10 @@
 //!   hold), one server at a time: one table, and JSON and Markdown in a
 //!   results folder (see [`compare`]).
 //!
+//! `cargo bench -p bench` runs `benches/models.rs`, a Criterion suite over
+//! every model: one request on a keep-alive connection, and a burst of 16
+//! new connections.
+//!
 //! # Fooling nobody
 //!
 //! - *Coordinated omission*: a closed-loop client (send, wait, send) slows
