@@ -168,6 +168,18 @@ impl Scenario {
         }
     }
 
+    /// What the scenario does, in a sentence: the chart's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scenario::KeepAlive => "GET /numbers.txt over 100 keep-alive connections",
+            Scenario::Close => "GET /numbers.txt at concurrency 100, a new connection per request",
+            Scenario::Big => "GET /bytes/65536 over 100 keep-alive connections",
+            Scenario::Delay => "GET /delay/100 over 1,000 connections (ideal: 10,000 req/s)",
+            Scenario::Echo => "echo: 128-byte messages over 100 connections",
+            Scenario::Hold => "server memory per idle keep-alive connection",
+        }
+    }
+
     /// Why `variant` cannot run this scenario, if it cannot.
     pub fn cannot(self, variant: &Variant, quick: bool) -> Option<String> {
         let limits = variant.limits;

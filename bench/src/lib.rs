@@ -80,6 +80,7 @@
 //!
 //! # Layout
 //! - [`compare`]: `bench compare`, every model through the same scenarios.
+//! - [`chart`]: its SVG bar charts.
 //! - [`load`]: the HTTP load engine.
 //! - [`echo`]: the echo driver.
 //! - [`hold`]: the long-connection holder.
@@ -89,6 +90,7 @@
 //! - [`target`]: URLs and requests.
 //! - [`net`]: connect helpers and the fd limit.
 
+pub mod chart;
 pub mod compare;
 pub mod echo;
 pub mod hold;

@@ -45,10 +45,13 @@ struct CompareArgs {
     /// Only these scenarios: keepalive, close, 64k, delay, echo, hold (comma-separated).
     #[arg(long, value_delimiter = ',')]
     scenario: Vec<String>,
-    /// Where to write compare.json and compare.md (default: docs/src/results,
-    /// or target/compare-quick with --quick).
+    /// Where to write compare.json, compare.md and the charts (default:
+    /// docs/src/results, or target/compare-quick with --quick).
     #[arg(long)]
     out: Option<std::path::PathBuf>,
+    /// Measure nothing: draw the charts again from the compare.json in --out.
+    #[arg(long)]
+    redraw: bool,
 }
 
 #[derive(clap::Args)]
@@ -386,6 +389,17 @@ fn load_table(r: &LoadReport) -> String {
 /// Fails (exit 1) if any cell that should have passed failed.
 fn run_compare(args: CompareArgs) -> Result<(), String> {
     use bench::compare::{self, Cell, Durations, Scenario};
+    let out = args.out.clone().unwrap_or_else(|| match args.quick {
+        true => "target/compare-quick".into(),
+        false => "docs/src/results".into(),
+    });
+    if args.redraw {
+        let path = out.join("compare.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return draw_charts(&out, &json);
+    }
     let scenarios: Vec<Scenario> = match args.scenario.is_empty() {
         true => Scenario::ALL.to_vec(),
         false => args
@@ -451,14 +465,10 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     let headings: Vec<&str> = scenarios.iter().map(|s| s.heading()).collect();
     let table = compare_table(&headings, &rows, false);
     print!("{table}");
-    let out = args.out.unwrap_or_else(|| match args.quick {
-        true => "target/compare-quick".into(),
-        false => "docs/src/results".into(),
-    });
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let json = serde_json::json!({
         "quick": args.quick,
-        "scenarios": scenarios.iter().map(|s| serde_json::json!({"name": s.name(), "heading": s.heading()})).collect::<Vec<_>>(),
+        "scenarios": scenarios.iter().map(|s| serde_json::json!({"name": s.name(), "heading": s.heading(), "title": s.title()})).collect::<Vec<_>>(),
         "rows": rows.iter().map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
     });
     let write = |name: &str, text: String| {
@@ -533,4 +543,62 @@ fn compare_table(
         text.push('\n');
     }
     text
+}
+
+/// One SVG bar chart per scenario, `compare-NAME.svg` in `out`, from the
+/// JSON `compare` writes (so `--redraw` draws the same from a saved run).
+fn draw_charts(out: &std::path::Path, json: &serde_json::Value) -> Result<(), String> {
+    use bench::chart::{self, Bar, Scale};
+    let scenarios = json["scenarios"]
+        .as_array()
+        .ok_or("compare.json: no scenarios")?;
+    let rows = json["rows"].as_array().ok_or("compare.json: no rows")?;
+    for (column, scenario) in scenarios.iter().enumerate() {
+        let name = scenario["name"].as_str().unwrap_or("scenario");
+        let heading = scenario["heading"].as_str().unwrap_or(name);
+        let (short, unit) = heading
+            .rsplit_once(" (")
+            .map_or((heading, ""), |(short, unit)| {
+                (short, unit.trim_end_matches(')'))
+            });
+        let title = scenario["title"].as_str().unwrap_or(short);
+        let scale = if name == "hold" {
+            Scale::Log
+        } else {
+            Scale::Linear
+        };
+        let unit = match scale {
+            Scale::Log => format!("{unit}, log scale"),
+            Scale::Linear => unit.to_string(),
+        };
+        let bars: Vec<Bar> = rows
+            .iter()
+            .map(|row| {
+                let cell = &row["cells"][column];
+                let value = (cell["outcome"] == "ran")
+                    .then(|| cell["value"].as_f64())
+                    .flatten();
+                let label = match (value, cell["note"].as_str(), cell["why"].as_str()) {
+                    (Some(v), Some(note), _) => format!("{} ({note})", chart::thousands(v)),
+                    (Some(v), None, _) => chart::thousands(v),
+                    (None, _, Some(why)) if cell["outcome"] == "failed" => format!("FAILED: {why}"),
+                    (None, _, Some(why)) => format!("n/a: {why}"),
+                    (None, _, None) => "?".to_string(),
+                };
+                Bar {
+                    name: row["server"]["name"].as_str().unwrap_or("?").to_string(),
+                    value,
+                    label,
+                }
+            })
+            .collect();
+        chart::bars(
+            &out.join(format!("compare-{name}.svg")),
+            title,
+            &unit,
+            scale,
+            &bars,
+        )?;
+    }
+    Ok(())
 }

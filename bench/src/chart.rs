@@ -1,0 +1,132 @@
+//! `bench compare`'s charts: one SVG per scenario, a horizontal bar per
+//! server, drawn with plotters' SVG backend for the book.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// One bar: the server's name, its figure (`None`: it could not run, or
+/// failed), and the text printed after the bar (the figure, or why not).
+pub struct Bar {
+    /// The server and its flags.
+    pub name: String,
+    /// The figure, in the chart's unit.
+    pub value: Option<f64>,
+    /// Printed at the end of the bar.
+    pub label: String,
+}
+
+/// How the figures are laid along the axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// From 0, for rates: twice the bar is twice the rate.
+    Linear,
+    /// Powers of ten, for the memory per connection, which spans 200 B to
+    /// over 1 MB across the models.
+    Log,
+}
+
+/// Draws `bars` into an SVG file at `path`: `title` above, `unit` under the
+/// axis, one bar per server with its name on the left.
+pub fn bars(
+    path: &Path,
+    title: &str,
+    unit: &str,
+    scale: Scale,
+    bars: &[Bar],
+) -> Result<(), String> {
+    let at = |value: f64| match scale {
+        Scale::Linear => value,
+        Scale::Log => value.max(1.0).log10(),
+    };
+    let max = bars
+        .iter()
+        .filter_map(|b| b.value)
+        .map(at)
+        .fold(1.0, f64::max);
+    let height = 90 + 24 * bars.len() as u32;
+    let root = SVGBackend::new(path, (820, height)).into_drawing_area();
+    let failed = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
+    root.fill(&WHITE).map_err(|e| failed(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(210)
+        .build_cartesian_2d(0.0..max * 1.3, (0..bars.len()).into_segmented())
+        .map_err(|e| failed(&e))?;
+    let tick = |x: &f64| match scale {
+        Scale::Linear => thousands(*x),
+        Scale::Log => thousands(10f64.powf(*x)),
+    };
+    // The y axis counts upwards: the first bar goes at the top.
+    let n = bars.len();
+    let row = |i: usize| n - 1 - i;
+    let name = |y: &SegmentValue<usize>| match y {
+        SegmentValue::CenterOf(i) if *i < n => bars[row(*i)].name.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(unit)
+        .x_labels(6)
+        .x_label_formatter(&tick)
+        .y_labels(bars.len())
+        .y_label_formatter(&name)
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| failed(&e))?;
+    let filled = bars.iter().enumerate().filter_map(|(i, bar)| {
+        let y = row(i);
+        let mut rect = Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(y)),
+                (at(bar.value?), SegmentValue::Exact(y + 1)),
+            ],
+            RGBColor(70, 110, 180).filled(),
+        );
+        rect.set_margin(4, 4, 0, 0);
+        Some(rect)
+    });
+    chart.draw_series(filled).map_err(|e| failed(&e))?;
+    let style = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Left, VPos::Center));
+    let labels = bars.iter().enumerate().map(|(i, bar)| {
+        let x = bar.value.map_or(0.0, at) + max * 0.01;
+        Text::new(
+            bar.label.clone(),
+            (x, SegmentValue::CenterOf(row(i))),
+            style.clone(),
+        )
+    });
+    chart.draw_series(labels).map_err(|e| failed(&e))?;
+    root.present().map_err(|e| failed(&e))
+}
+
+/// `12345.6` as `12,346`: the axis and bar labels.
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Axis and bar labels group digits by three.
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(12_345.6), "12,346");
+        assert_eq!(thousands(1_312_063.0), "1,312,063");
+    }
+}
