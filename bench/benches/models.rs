@@ -29,14 +29,15 @@ const BATCH: usize = 16;
 
 fn main() {
     compare::build().expect("the servers build");
-    let (binaries, bin_dir) = compare::workspace_binaries().expect("cargo metadata");
+    let workspace = compare::workspace().expect("cargo metadata");
     let mut criterion = Criterion::default()
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_secs(1))
         .sample_size(20)
         .configure_from_args();
-    for binary in &binaries {
-        let server = Server::start(&bin_dir.join(binary), &[]).expect("the server starts");
+    for binary in &workspace.binaries {
+        let server =
+            Server::start(&workspace.bin_dir.join(binary), &[]).expect("the server starts");
         let addr = server.addr;
         let mut client = TcpStream::connect(addr).expect("connect");
         client.set_nodelay(true).expect("TCP_NODELAY");

@@ -44,6 +44,8 @@ pub struct Limits {
     pub process_per_connection: bool,
     /// A thread per connection (or a pool's queue): 10,000 at most here.
     pub thread_per_connection: bool,
+    /// nginx, the reference: static files over HTTP, no routes, no echo.
+    pub static_only: bool,
 }
 
 /// One server to measure: a binary and its model flags.
@@ -115,6 +117,24 @@ pub fn variants(binary: &str) -> Vec<Variant> {
         .collect()
 }
 
+/// nginx as a reference row, when it is installed (`/usr/sbin/nginx` or on
+/// `PATH`): started by `bench/nginx/nginx.sh` with one worker, the same
+/// `www/` as root, no access log.
+pub fn nginx() -> Option<Variant> {
+    let installed = Path::new("/usr/sbin/nginx").exists()
+        || std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("nginx").exists()));
+    installed.then(|| Variant {
+        name: "nginx (reference)".to_string(),
+        binary: "nginx".to_string(),
+        args: Vec::new(),
+        limits: Limits {
+            static_only: true,
+            ..Limits::default()
+        },
+    })
+}
+
 /// The scenarios, in the table's column order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -183,6 +203,13 @@ impl Scenario {
     /// Why `variant` cannot run this scenario, if it cannot.
     pub fn cannot(self, variant: &Variant, quick: bool) -> Option<String> {
         let limits = variant.limits;
+        if limits.static_only {
+            return match self {
+                Scenario::Big | Scenario::Delay => Some("static files only".to_string()),
+                Scenario::Echo => Some("HTTP only".to_string()),
+                _ => None,
+            };
+        }
         match (self, limits.at_a_time) {
             (Scenario::Close, _) => None,
             // With 100 or 1,000 clients that keep their connections, the
@@ -262,7 +289,11 @@ pub struct Durations {
 
 /// A server started for one scenario; stopped (SIGTERM, then SIGKILL) on drop.
 pub struct Server {
-    child: Child,
+    /// The process, when we started it ourselves (nginx is started by its
+    /// script, and is not our child).
+    child: Option<Child>,
+    /// Its process ID (nginx: the master's).
+    pid: u32,
     /// Where it listens.
     pub addr: SocketAddr,
 }
@@ -296,7 +327,8 @@ impl Server {
             .strip_prefix("listening on ")
             .and_then(|a| a.parse().ok());
         let mut server = Server {
-            child,
+            pid: child.id(),
+            child: Some(child),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         match addr {
@@ -311,25 +343,55 @@ impl Server {
         }
     }
 
+    /// Starts nginx with `repo`'s `bench/nginx/nginx.sh` on a free port,
+    /// and pins its master and worker to CPU 0.
+    pub fn nginx(repo: &Path) -> io::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let output = Command::new(repo.join("bench/nginx/nginx.sh"))
+            .args(["start", &port.to_string()])
+            .stderr(Stdio::inherit())
+            .output()?;
+        let pid: u32 = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .map_err(|_| io::Error::other("nginx.sh start printed no PID"))?;
+        for process in std::iter::once(pid).chain(crate::procfs::children(pid)) {
+            pin(process, 0);
+        }
+        Ok(Server {
+            child: None,
+            pid,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        })
+    }
+
     /// Its process ID.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let pid = Pid::from_raw(self.child.id() as i32);
+        let pid = Pid::from_raw(self.pid as i32);
         let _ = kill(pid, Signal::SIGTERM);
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(4) {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            let gone = match &mut self.child {
+                Some(child) => matches!(child.try_wait(), Ok(Some(_))),
+                None => kill(pid, None).is_err(), // not our child: gone when unsignalable
+            };
+            if gone {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = kill(pid, Signal::SIGKILL);
+        if let Some(child) = &mut self.child {
+            let _ = child.wait();
+        }
     }
 }
 
@@ -345,12 +407,12 @@ pub fn pin(pid: u32, cpu: usize) {
     }
 }
 
-/// Runs one scenario against `variant` (its binary in `bin_dir`) and
-/// returns the cell.
+/// Runs one scenario against `variant` (its binary in the workspace's
+/// release directory; nginx through its script) and returns the cell.
 pub fn measure(
     variant: &Variant,
     scenario: Scenario,
-    bin_dir: &Path,
+    workspace: &Workspace,
     durations: Durations,
 ) -> Cell {
     if let Some(why) = scenario.cannot(variant, durations.quick) {
@@ -364,7 +426,11 @@ pub fn measure(
         Scenario::Hold => args.extend(["--max-conns".to_string(), "20000".to_string()]),
         _ => {}
     }
-    let server = match Server::start(&bin_dir.join(&variant.binary), &args) {
+    let started = match variant.limits.static_only {
+        true => Server::nginx(&workspace.root),
+        false => Server::start(&workspace.bin_dir.join(&variant.binary), &args),
+    };
+    let server = match started {
         Ok(server) => server,
         Err(err) => {
             return Cell::Failed {
@@ -484,9 +550,19 @@ fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> 
     }
 }
 
+/// What `cargo metadata` says of the workspace.
+pub struct Workspace {
+    /// Every binary target but `bench`'s.
+    pub binaries: Vec<String>,
+    /// Where their release builds land.
+    pub bin_dir: PathBuf,
+    /// The repository (for `bench/nginx/nginx.sh`).
+    pub root: PathBuf,
+}
+
 /// Every binary target of the workspace but `bench`, with the directory
 /// its release build lands in: from `cargo metadata`.
-pub fn workspace_binaries() -> io::Result<(Vec<String>, PathBuf)> {
+pub fn workspace() -> io::Result<Workspace> {
     let output = Command::new(cargo())
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .stderr(Stdio::inherit())
@@ -513,7 +589,14 @@ pub fn workspace_binaries() -> io::Result<(Vec<String>, PathBuf)> {
             }
         }
     }
-    Ok((binaries, Path::new(target_dir).join("release")))
+    let root = metadata["workspace_root"]
+        .as_str()
+        .ok_or_else(|| io::Error::other("cargo metadata: no workspace_root"))?;
+    Ok(Workspace {
+        binaries,
+        bin_dir: Path::new(target_dir).join("release"),
+        root: PathBuf::from(root),
+    })
 }
 
 /// Builds every server binary in release mode; cargo skips what is fresh.
@@ -596,6 +679,25 @@ mod tests {
         );
         assert_eq!(reason("select", Scenario::Hold, true), None); // 300 fit
         assert_eq!(reason("epoll --trigger edge", Scenario::Hold, false), None);
+        let nginx = Variant {
+            name: "nginx (reference)".into(),
+            binary: "nginx".into(),
+            args: Vec::new(),
+            limits: Limits {
+                static_only: true,
+                ..Limits::default()
+            },
+        };
+        assert_eq!(Scenario::KeepAlive.cannot(&nginx, false), None);
+        assert_eq!(Scenario::Hold.cannot(&nginx, false), None);
+        assert_eq!(
+            Scenario::Delay.cannot(&nginx, false).as_deref(),
+            Some("static files only")
+        );
+        assert_eq!(
+            Scenario::Echo.cannot(&nginx, false).as_deref(),
+            Some("HTTP only")
+        );
     }
 
     /// Holds ask what each model can give: a process or a thread per

@@ -419,8 +419,9 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     };
     eprintln!("bench compare: building the servers (cargo build --release)");
     compare::build().map_err(|e| e.to_string())?;
-    let (binaries, bin_dir) = compare::workspace_binaries().map_err(|e| e.to_string())?;
-    let variants: Vec<_> = binaries
+    let workspace = compare::workspace().map_err(|e| e.to_string())?;
+    let variants: Vec<_> = workspace
+        .binaries
         .iter()
         // --quick: each binary as it comes; a full run adds the model flags.
         .flat_map(|binary| {
@@ -428,6 +429,8 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
                 .into_iter()
                 .take(if args.quick { 1 } else { usize::MAX })
         })
+        // nginx, when installed: a reference row in the HTTP scenarios.
+        .chain(compare::nginx())
         .filter(|v| {
             args.only.is_empty() || args.only.iter().any(|o| *o == v.binary || *o == v.name)
         })
@@ -454,7 +457,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         let mut cells = Vec::new();
         for &scenario in &scenarios {
             eprintln!("  {:<26} {}", variant.name, scenario.heading());
-            let cell = compare::measure(variant, scenario, &bin_dir, durations);
+            let cell = compare::measure(variant, scenario, &workspace, durations);
             if let Cell::Failed { why } = &cell {
                 eprintln!("    FAILED: {why}");
             }

@@ -52,7 +52,8 @@ fn status_kb(pid: &str, field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn children(pid: u32) -> Vec<u32> {
+/// The direct children of `pid` (nginx's workers, a forking server's children).
+pub fn children(pid: u32) -> Vec<u32> {
     let path = format!("/proc/{pid}/task/{pid}/children");
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.split_whitespace()
