@@ -483,8 +483,9 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
     )?;
     write("compare.md", compare_table(&headings, &rows, true))?;
+    draw_charts(&out, &json)?;
     eprintln!(
-        "bench compare: wrote compare.json and compare.md in {}",
+        "bench compare: wrote compare.json, compare.md and one SVG chart per scenario in {}",
         out.display()
     );
     let failed = rows
