@@ -128,7 +128,12 @@ pub fn nginx() -> Option<Variant> {
     let installed = Path::new("/usr/sbin/nginx").exists()
         || std::env::var_os("PATH")
             .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("nginx").exists()));
-    installed.then(|| Variant {
+    installed.then(nginx_row)
+}
+
+/// The nginx row, whether or not nginx is installed.
+fn nginx_row() -> Variant {
+    Variant {
         name: "nginx (reference)".to_string(),
         binary: "nginx".to_string(),
         args: Vec::new(),
@@ -136,7 +141,7 @@ pub fn nginx() -> Option<Variant> {
             static_only: true,
             ..Limits::default()
         },
-    })
+    }
 }
 
 /// The scenarios, in the table's column order.
@@ -632,19 +637,6 @@ fn cargo() -> String {
 mod tests {
     use super::*;
 
-    /// The nginx row, whether or not nginx is installed here.
-    fn nginx_variant() -> Variant {
-        Variant {
-            name: "nginx (reference)".into(),
-            binary: "nginx".into(),
-            args: Vec::new(),
-            limits: Limits {
-                static_only: true,
-                ..Limits::default()
-            },
-        }
-    }
-
     fn variant(name: &str) -> Variant {
         let binary = name.split(' ').next().unwrap_or_default();
         variants(binary)
@@ -698,15 +690,7 @@ mod tests {
         );
         assert_eq!(reason("select", Scenario::Hold, true), None); // 300 fit
         assert_eq!(reason("epoll --trigger edge", Scenario::Hold, false), None);
-        let nginx = Variant {
-            name: "nginx (reference)".into(),
-            binary: "nginx".into(),
-            args: Vec::new(),
-            limits: Limits {
-                static_only: true,
-                ..Limits::default()
-            },
-        };
+        let nginx = nginx_row();
         assert_eq!(Scenario::KeepAlive.cannot(&nginx, false), None);
         assert_eq!(Scenario::Hold.cannot(&nginx, false), None);
         assert_eq!(
@@ -728,7 +712,7 @@ mod tests {
         assert_eq!(count("threaded", false), 10_000);
         assert_eq!(count("forking", false), 1_000);
         assert_eq!(count("uring", true), 300);
-        let nginx = nginx_variant();
+        let nginx = nginx_row();
         assert_eq!(Scenario::Hold.hold_count(&nginx, false), 10_000);
     }
 
