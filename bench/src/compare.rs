@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::echo::{self, EchoConfig};
 use crate::hold::{self, HoldConfig};
@@ -250,7 +250,7 @@ impl Scenario {
 }
 
 /// One cell of the table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Cell {
     /// It ran and passed: the figure, and a remark (how many were held).
@@ -275,14 +275,28 @@ pub enum Cell {
 impl Cell {
     /// The cell as the table prints it.
     pub fn show(&self) -> String {
+        self.show_with(|value| format!("{value:.0}"))
+    }
+
+    /// The cell as text, its figure written by `number` (the charts group
+    /// the digits): the one rule for what a cell says, table or chart.
+    pub fn show_with(&self, number: impl Fn(f64) -> String) -> String {
         match self {
-            Cell::Ran { value, note: None } => format!("{value:.0}"),
+            Cell::Ran { value, note: None } => number(*value),
             Cell::Ran {
                 value,
                 note: Some(note),
-            } => format!("{value:.0} ({note})"),
+            } => format!("{} ({note})", number(*value)),
             Cell::Cannot { why } => format!("n/a: {why}"),
             Cell::Failed { why } => format!("FAILED: {why}"),
+        }
+    }
+
+    /// The figure, if the scenario ran.
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Cell::Ran { value, .. } => Some(*value),
+            _ => None,
         }
     }
 }
@@ -427,9 +441,7 @@ pub fn measure(
     durations: Durations,
 ) -> Cell {
     if let Some(why) = scenario.cannot(variant, durations.quick) {
-        return Cell::Cannot {
-            why: why.to_string(),
-        };
+        return Cell::Cannot { why };
     }
     let mut args = variant.args.clone();
     match scenario {

@@ -553,6 +553,7 @@ fn compare_table(
 /// JSON `compare` writes (so `--redraw` draws the same from a saved run).
 fn draw_charts(out: &std::path::Path, json: &serde_json::Value) -> Result<(), String> {
     use bench::chart::{self, Bar, Scale};
+    use bench::compare::Cell;
     let scenarios = json["scenarios"]
         .as_array()
         .ok_or("compare.json: no scenarios")?;
@@ -575,27 +576,18 @@ fn draw_charts(out: &std::path::Path, json: &serde_json::Value) -> Result<(), St
             Scale::Log => format!("{unit}, log scale"),
             Scale::Linear => unit.to_string(),
         };
-        let bars: Vec<Bar> = rows
+        let bars = rows
             .iter()
             .map(|row| {
-                let cell = &row["cells"][column];
-                let value = (cell["outcome"] == "ran")
-                    .then(|| cell["value"].as_f64())
-                    .flatten();
-                let label = match (value, cell["note"].as_str(), cell["why"].as_str()) {
-                    (Some(v), Some(note), _) => format!("{} ({note})", chart::thousands(v)),
-                    (Some(v), None, _) => chart::thousands(v),
-                    (None, _, Some(why)) if cell["outcome"] == "failed" => format!("FAILED: {why}"),
-                    (None, _, Some(why)) => format!("n/a: {why}"),
-                    (None, _, None) => "?".to_string(),
-                };
-                Bar {
+                let cell: Cell = serde_json::from_value(row["cells"][column].clone())
+                    .map_err(|e| format!("compare.json: a cell of {name}: {e}"))?;
+                Ok(Bar {
                     name: row["server"]["name"].as_str().unwrap_or("?").to_string(),
-                    value,
-                    label,
-                }
+                    value: cell.value(),
+                    label: cell.show_with(chart::thousands),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<Bar>, String>>()?;
         chart::bars(
             &out.join(format!("compare-{name}.svg")),
             title,
