@@ -105,6 +105,16 @@ pub fn bars(
 }
 
 /// `12345.6` as `12,346`: the axis and bar labels.
+/// A figure as the table and the charts print it: two decimals below 10
+/// (the sleep scenario's 0.50 s), whole and grouped by three above.
+pub fn figure(value: f64) -> String {
+    match value.abs() < 10.0 {
+        true => format!("{value:.2}"),
+        false => thousands(value),
+    }
+}
+
+/// Digits grouped by three: `168,010`.
 pub fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::new();
@@ -120,6 +130,14 @@ pub fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Small figures keep two decimals, so half a second is not "1".
+    #[test]
+    fn small_figures_keep_decimals() {
+        assert_eq!(figure(0.504), "0.50");
+        assert_eq!(figure(5.0), "5.00");
+        assert_eq!(figure(168_010.2), "168,010");
+    }
 
     /// Axis and bar labels group digits by three.
     #[test]

@@ -20,6 +20,7 @@
 //! - The report (a table, `compare.json`, `compare.md`, and the SVG charts
 //!   of [`crate::chart`]) is written by `main.rs`.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
+use crate::clients;
 use crate::echo::{self, EchoConfig};
 use crate::hold::{self, HoldConfig};
 use crate::load::{self, LoadConfig, Shared, Stop};
@@ -158,19 +160,31 @@ pub enum Scenario {
     Delay,
     /// 128-byte echo messages over 100 connections.
     Echo,
-    /// 10,000 (19,000 where the model can) idle keep-alive connections.
+    /// 10,000 (19,000 where the model can) idle keep-alive connections:
+    /// experiment 5.
     Hold,
+    /// `ab -n 10000 -c 100` on `/numbers.txt`: experiment 1, with the
+    /// sources' own tool.
+    Ab,
+    /// Ten `GET /delay/500` at once, the time until the last answer:
+    /// experiment 3.
+    Sleep,
+    /// 100 threads each send `hello N` and wait for its echo: experiment 4.
+    Hello,
 }
 
 impl Scenario {
     /// Every scenario, in column order.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::KeepAlive,
         Scenario::Close,
         Scenario::Big,
         Scenario::Delay,
         Scenario::Echo,
         Scenario::Hold,
+        Scenario::Ab,
+        Scenario::Sleep,
+        Scenario::Hello,
     ];
 
     /// The name `--scenario` takes and the JSON uses.
@@ -182,6 +196,9 @@ impl Scenario {
             Scenario::Delay => "delay",
             Scenario::Echo => "echo",
             Scenario::Hold => "hold",
+            Scenario::Ab => "ab",
+            Scenario::Sleep => "sleep",
+            Scenario::Hello => "hello",
         }
     }
 
@@ -194,6 +211,9 @@ impl Scenario {
             Scenario::Delay => "/delay/100 c1000 (req/s)",
             Scenario::Echo => "echo 128 B c100 (msg/s)",
             Scenario::Hold => "hold (B per conn.)",
+            Scenario::Ab => "ab -c100 (req/s)",
+            Scenario::Sleep => "10 × /delay/500 (s)",
+            Scenario::Hello => "100 hello threads (ms)",
         }
     }
 
@@ -206,6 +226,9 @@ impl Scenario {
             Scenario::Delay => "GET /delay/100 over 1,000 connections (ideal: 10,000 req/s)",
             Scenario::Echo => "echo: 128-byte messages over 100 connections",
             Scenario::Hold => "server memory per idle keep-alive connection",
+            Scenario::Ab => "ab -n 10000 -c 100 /numbers.txt, a new connection per request",
+            Scenario::Sleep => "ten GET /delay/500 at once: seconds until the last answer",
+            Scenario::Hello => "echo: 100 threads send `hello N` at once, ms until all are back",
         }
     }
 
@@ -214,13 +237,17 @@ impl Scenario {
         let limits = variant.limits;
         if limits.static_only {
             return match self {
-                Scenario::Big | Scenario::Delay => Some("static files only".to_string()),
-                Scenario::Echo => Some("HTTP only".to_string()),
+                Scenario::Big | Scenario::Delay | Scenario::Sleep => {
+                    Some("static files only".to_string())
+                }
+                Scenario::Echo | Scenario::Hello => Some("HTTP only".to_string()),
                 _ => None,
             };
         }
         match (self, limits.at_a_time) {
-            (Scenario::Close, _) => None,
+            // Clients that come and go, or few: a server with N at a time
+            // serves them in turns, which is what these scenarios show.
+            (Scenario::Close | Scenario::Ab | Scenario::Sleep | Scenario::Hello, _) => None,
             // With 100 or 1,000 clients that keep their connections, the
             // ones past the first few wait for ever in the backlog.
             (_, Some(1)) => Some("one conn. at a time".to_string()),
@@ -259,6 +286,11 @@ pub enum Cell {
         value: f64,
         /// What else to know about it, if anything.
         note: Option<String>,
+        /// Further figures of the same run, by name (ab's mean time per
+        /// request, the bench's own memory in a hold): the book's
+        /// experiments chapter shows them.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra: BTreeMap<String, f64>,
     },
     /// The model cannot run this scenario, and why.
     Cannot {
@@ -273,19 +305,18 @@ pub enum Cell {
 }
 
 impl Cell {
-    /// The cell as the table prints it.
+    /// The cell as the table and the charts print it: the one rule for
+    /// what a cell says, table or chart.
     pub fn show(&self) -> String {
-        self.show_with(|value| format!("{value:.0}"))
-    }
-
-    /// The cell as text, its figure written by `number` (the charts group
-    /// the digits): the one rule for what a cell says, table or chart.
-    pub fn show_with(&self, number: impl Fn(f64) -> String) -> String {
+        let number = crate::chart::figure;
         match self {
-            Cell::Ran { value, note: None } => number(*value),
+            Cell::Ran {
+                value, note: None, ..
+            } => number(*value),
             Cell::Ran {
                 value,
                 note: Some(note),
+                ..
             } => format!("{} ({note})", number(*value)),
             Cell::Cannot { why } => format!("n/a: {why}"),
             Cell::Failed { why } => format!("FAILED: {why}"),
@@ -445,7 +476,9 @@ pub fn measure(
     }
     let mut args = variant.args.clone();
     match scenario {
-        Scenario::Echo => args.extend(["--proto".to_string(), "echo".to_string()]),
+        Scenario::Echo | Scenario::Hello => {
+            args.extend(["--proto".to_string(), "echo".to_string()])
+        }
         Scenario::Hold => args.extend(["--max-conns".to_string(), "20000".to_string()]),
         _ => {}
     }
@@ -496,6 +529,7 @@ fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> 
                     report.requests_per_s
                 },
                 note: None,
+                extra: BTreeMap::new(),
             },
             _ => Cell::Failed {
                 why: format!(
@@ -524,6 +558,7 @@ fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> 
                 (0, n) if n > 0 => Cell::Ran {
                     value: report.messages_per_s,
                     note: None,
+                    extra: BTreeMap::new(),
                 },
                 _ => Cell::Failed {
                     why: format!(
@@ -531,6 +566,42 @@ fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> 
                         report.messages
                     ),
                 },
+            })
+        }
+        Scenario::Ab => {
+            if !clients::ab_installed() {
+                return Ok(Cell::Cannot {
+                    why: "ab not installed".to_string(),
+                });
+            }
+            let requests = if d.quick { 1_000 } else { 10_000 };
+            let url = format!("http://{}/numbers.txt", server.addr);
+            let report = clients::ab(&url, requests, 100)?;
+            Ok(match report.failed {
+                0 => Cell::Ran {
+                    value: report.requests_per_s,
+                    note: None,
+                    extra: BTreeMap::from([("mean_ms".to_string(), report.mean_ms)]),
+                },
+                failed => Cell::Failed {
+                    why: format!("ab: {failed} of {requests} requests failed"),
+                },
+            })
+        }
+        Scenario::Sleep => {
+            let took = clients::sleepers(server.addr, 10, 500, Duration::from_secs(10))?;
+            Ok(Cell::Ran {
+                value: took.as_secs_f64(),
+                note: None,
+                extra: BTreeMap::new(),
+            })
+        }
+        Scenario::Hello => {
+            let took = clients::hello_threads(server.addr, 100, Duration::from_secs(10))?;
+            Ok(Cell::Ran {
+                value: took.as_secs_f64() * 1000.0,
+                note: None,
+                extra: BTreeMap::new(),
             })
         }
         Scenario::Hold => {
@@ -556,6 +627,7 @@ fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> 
                     (true, 0, Some(bytes)) => Cell::Ran {
                         value: bytes,
                         note: Some(format!("{n} held")),
+                        extra: hold_extra(&report),
                     },
                     _ => Cell::Failed {
                         why: format!(
@@ -571,6 +643,26 @@ fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> 
             )
         }
     }
+}
+
+/// The figures of a hold the experiments chapter sets beside the sources'
+/// Python client: the bench's own memory and CPU, and the HEADs answered.
+fn hold_extra(report: &hold::HoldReport) -> BTreeMap<String, f64> {
+    let seconds = report.samples.last().map_or(0.0, |s| s.t_s);
+    let mut extra = BTreeMap::new();
+    if let Some(rss) = report.bench_rss_full {
+        extra.insert("bench_rss_mb".to_string(), rss as f64 / 1e6);
+    }
+    if let Some(cpu) = report.bench_cpu_percent {
+        extra.insert("bench_cpu_percent".to_string(), cpu);
+    }
+    if let Some(rss) = report.server_rss_full {
+        extra.insert("server_rss_mb".to_string(), rss as f64 / 1e6);
+    }
+    if seconds > 0.0 {
+        extra.insert("heads_per_s".to_string(), report.requests as f64 / seconds);
+    }
+    extra
 }
 
 /// What `cargo metadata` says of the workspace.
@@ -735,10 +827,12 @@ mod tests {
             Cell::Ran {
                 value: 1234.4,
                 note: None,
+                extra: BTreeMap::new(),
             },
             Cell::Ran {
                 value: 348.0,
                 note: Some("19000 held".into()),
+                extra: BTreeMap::from([("bench_rss_mb".to_string(), 9.5)]),
             },
             Cell::Cannot {
                 why: "one conn. at a time".into(),
@@ -751,7 +845,7 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "1234",
+                "1,234",
                 "348 (19000 held)",
                 "n/a: one conn. at a time",
                 "FAILED: 2 errors"

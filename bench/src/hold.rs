@@ -91,6 +91,12 @@ pub struct HoldReport {
     pub server_bytes_per_connection: Option<f64>,
     /// The bench's own peak RSS, bytes.
     pub bench_peak_rss: u64,
+    /// The bench's own RSS once every connection was open, bytes: what
+    /// holding them costs the client (the sources' Python client: 115 MB
+    /// for 10,000).
+    pub bench_rss_full: Option<u64>,
+    /// The bench's own CPU use over the whole hold, percent of one core.
+    pub bench_cpu_percent: Option<f64>,
     /// One sample per second.
     pub samples: Vec<Sample>,
 }
@@ -140,6 +146,8 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
     let usage = || config.pid.and_then(procfs::usage);
     let rss_before = usage().map(|u| u.rss);
     let mut rss_full = None;
+    let own_before = procfs::own().map(|u| (Instant::now(), u.cpu));
+    let mut own_rss_full = None;
     let mut samples = Vec::new();
     let mut last_usage: Option<(Instant, Usage)> = usage().map(|u| (Instant::now(), u));
 
@@ -218,6 +226,7 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
             last_usage = current.map(|u| (now, u));
             if ramp_done_at.is_some() && rss_full.is_none() {
                 rss_full = current.map(|u| u.rss);
+                own_rss_full = procfs::own().map(|u| u.rss);
             }
             let sample = Sample {
                 t_s: (now - start).as_secs_f64(),
@@ -343,6 +352,15 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
         server_rss_full: rss_full,
         server_bytes_per_connection: per_connection,
         bench_peak_rss: procfs::own_peak_rss(),
+        bench_rss_full: own_rss_full,
+        bench_cpu_percent: match (own_before, procfs::own()) {
+            (Some((t, before)), Some(after)) => Some(
+                after.cpu.saturating_sub(before).as_secs_f64()
+                    / t.elapsed().as_secs_f64().max(1e-9)
+                    * 100.0,
+            ),
+            _ => None,
+        },
         samples,
     })
 }

@@ -74,29 +74,35 @@
 //!
 //! `hold --json`: `url`, `target`, `held_max`, `held_at_end`, `refused`,
 //! `reset`, `timed_out`, `bad_answers`, `requests`, `server_rss_before`,
-//! `server_rss_full`, `server_bytes_per_connection`, `bench_peak_rss` (bytes),
-//! and `samples`, one a second: {`t_s`, `open`, `refused`, `reset`,
-//! `timed_out`, `requests`, `server_rss`, `server_cpu_percent`}.
+//! `server_rss_full`, `server_bytes_per_connection`, `bench_peak_rss`,
+//! `bench_rss_full` (bytes), `bench_cpu_percent`, and `samples`, one a
+//! second: {`t_s`, `open`, `refused`, `reset`, `timed_out`, `requests`,
+//! `server_rss`, `server_cpu_percent`}.
 //!
 //! # Layout
 //! - [`compare`]: `bench compare`, every model through the same scenarios.
 //! - [`chart`]: its SVG bar charts.
+//! - [`clients`]: the sources' thread-per-client clients (ten sleepers,
+//!   100 hello threads) and `ab`.
 //! - [`load`]: the HTTP load engine.
 //! - [`echo`]: the echo driver.
 //! - [`hold`]: the long-connection holder.
 //! - [`procfs`]: memory and CPU from `/proc`.
+//! - [`report`]: the charts and the book's tables, from `compare.json`.
 //! - [`response`]: the client-side response parser.
 //! - [`stats`]: error kinds, histograms, percentiles.
 //! - [`target`]: URLs and requests.
 //! - [`net`]: connect helpers and the fd limit.
 
 pub mod chart;
+pub mod clients;
 pub mod compare;
 pub mod echo;
 pub mod hold;
 pub mod load;
 pub mod net;
 pub mod procfs;
+pub mod report;
 pub mod response;
 pub mod stats;
 pub mod target;

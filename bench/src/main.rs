@@ -42,14 +42,15 @@ struct CompareArgs {
     /// Only these servers: binary names or variant names, comma-separated (`epoll,uring`).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Only these scenarios: keepalive, close, 64k, delay, echo, hold (comma-separated).
+    /// Only these scenarios: keepalive, close, 64k, delay, echo, hold, ab, sleep, hello (comma-separated).
     #[arg(long, value_delimiter = ',')]
     scenario: Vec<String>,
     /// Where to write compare.json, compare.md and the charts (default:
     /// docs/src/results, or target/compare-quick with --quick).
     #[arg(long)]
     out: Option<std::path::PathBuf>,
-    /// Measure nothing: draw the charts again from the compare.json in --out.
+    /// Measure nothing: draw the charts and write the book's tables
+    /// (chapters.md, experiments.md) again from the compare.json in --out.
     #[arg(long)]
     redraw: bool,
 }
@@ -313,7 +314,7 @@ fn run_hold(args: HoldArgs) -> Result<(), String> {
          failures     refused {}, reset {}, timed out {}, bad answers {}\n  \
          requests     {} HEADs answered\n  \
          server RSS   before {}, full {}, per held connection {per_conn}\n  \
-         bench RSS    peak {}\n",
+         bench        RSS full {}, peak {}; CPU {}\n",
         r.url,
         r.target,
         r.held_max,
@@ -325,7 +326,10 @@ fn run_hold(args: HoldArgs) -> Result<(), String> {
         r.requests,
         r.server_rss_before.map_or("-".into(), megabytes),
         r.server_rss_full.map_or("-".into(), megabytes),
+        r.bench_rss_full.map_or("-".into(), megabytes),
         megabytes(r.bench_peak_rss),
+        r.bench_cpu_percent
+            .map_or("-".into(), |p| format!("{p:.0}% of a core")),
     );
     print_report(&table, &r, args.json)
 }
@@ -398,7 +402,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return draw_charts(&out, &json);
+        return bench::report::write(&out, &json);
     }
     let scenarios: Vec<Scenario> = match args.scenario.is_empty() {
         true => Scenario::ALL.to_vec(),
@@ -410,9 +414,8 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
                     .into_iter()
                     .find(|s| s.name() == name)
                     .ok_or_else(|| {
-                        format!(
-                            "--scenario {name}: one of keepalive, close, 64k, delay, echo, hold"
-                        )
+                        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                        format!("--scenario {name}: one of {}", names.join(", "))
                     })
             })
             .collect::<Result<_, _>>()?,
@@ -483,9 +486,9 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
     )?;
     write("compare.md", compare_table(&headings, &rows, true))?;
-    draw_charts(&out, &json)?;
+    bench::report::write(&out, &json)?;
     eprintln!(
-        "bench compare: wrote compare.json, compare.md and one SVG chart per scenario in {}",
+        "bench compare: wrote compare.json, compare.md, chapters.md, experiments.md and one SVG chart per scenario in {}",
         out.display()
     );
     let failed = rows
@@ -547,54 +550,4 @@ fn compare_table(
         text.push('\n');
     }
     text
-}
-
-/// One SVG bar chart per scenario, `compare-NAME.svg` in `out`, from the
-/// JSON `compare` writes (so `--redraw` draws the same from a saved run).
-fn draw_charts(out: &std::path::Path, json: &serde_json::Value) -> Result<(), String> {
-    use bench::chart::{self, Bar, Scale};
-    use bench::compare::Cell;
-    let scenarios = json["scenarios"]
-        .as_array()
-        .ok_or("compare.json: no scenarios")?;
-    let rows = json["rows"].as_array().ok_or("compare.json: no rows")?;
-    for (column, scenario) in scenarios.iter().enumerate() {
-        let name = scenario["name"].as_str().unwrap_or("scenario");
-        let heading = scenario["heading"].as_str().unwrap_or(name);
-        let (short, unit) = heading
-            .rsplit_once(" (")
-            .map_or((heading, ""), |(short, unit)| {
-                (short, unit.trim_end_matches(')'))
-            });
-        let title = scenario["title"].as_str().unwrap_or(short);
-        let scale = if name == "hold" {
-            Scale::Log
-        } else {
-            Scale::Linear
-        };
-        let unit = match scale {
-            Scale::Log => format!("{unit}, log scale"),
-            Scale::Linear => unit.to_string(),
-        };
-        let bars = rows
-            .iter()
-            .map(|row| {
-                let cell: Cell = serde_json::from_value(row["cells"][column].clone())
-                    .map_err(|e| format!("compare.json: a cell of {name}: {e}"))?;
-                Ok(Bar {
-                    name: row["server"]["name"].as_str().unwrap_or("?").to_string(),
-                    value: cell.value(),
-                    label: cell.show_with(chart::thousands),
-                })
-            })
-            .collect::<Result<Vec<Bar>, String>>()?;
-        chart::bars(
-            &out.join(format!("compare-{name}.svg")),
-            title,
-            &unit,
-            scale,
-            &bars,
-        )?;
-    }
-    Ok(())
 }

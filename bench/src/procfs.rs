@@ -32,6 +32,12 @@ pub fn own_peak_rss() -> u64 {
     status_kb("self", "VmHWM:").unwrap_or(0) * 1024
 }
 
+/// The bench's own usage, without its children (the servers `bench
+/// compare` starts are its children, and are measured on their own).
+pub fn own() -> Option<Usage> {
+    one(std::process::id())
+}
+
 fn one(pid: u32) -> Option<Usage> {
     let rss = status_kb(&pid.to_string(), "VmRSS:")? * 1024;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
