@@ -192,7 +192,8 @@ fn chapters(columns: &[Column], rows: &[Row]) -> String {
         text.push_str(&format!("\n<!-- ANCHOR: {binary} -->\n"));
         text.push_str(&markdown(&header, &lines));
         text.push_str(&format!(
-            "\n`, 0.66×`: the figure as a multiple of `{REFERENCE}`'s in the same run.\n"
+            "\nAfter a figure, the same figure as a multiple of `{REFERENCE}`'s in the same run: \
+             0.66× is two thirds of it.\n"
         ));
         text.push_str(&format!("<!-- ANCHOR_END: {binary} -->\n"));
     }

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Checks the book, two ways, with one set of rules.
+
+As an mdBook preprocessor (book.toml runs it before `links`): every
+{{#include}} must name an existing file and, when it names an anchor, a file
+with that `ANCHOR:` and `ANCHOR_END:` marker. Line-number ranges are
+refused: code is pulled by anchor only, so it cannot drift. mdBook itself
+renders a missing anchor as nothing and still succeeds; this makes the
+build fail instead. The book passes through unchanged.
+
+As a command, `check-book.py check SRC_DIR` (run by `cargo test`, see
+conformance/tests/book.rs), with no mdBook needed:
+- every chapter SUMMARY.md lists exists;
+- every {{#include}} in every chapter passes the rule above;
+- every relative link and image in a chapter leads somewhere: the file
+  exists, and a `#fragment` names a heading of the page it points to (ids
+  made the way mdBook makes them).
+It prints one line per fault and exits 1 if there is any.
+
+`check-book.py check-html BOOK_DIR` does the same for the rendered book
+(`.ci/run` runs it after `mdbook build docs`): every relative `href` and
+`src` of every page leads to a file, and every `#fragment` to an id on it.
+"""
+import json
+import os
+import re
+import sys
+
+INCLUDE = re.compile(r"\{\{\s*#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
+# [text](target) and ![alt](target), not inside code spans.
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
+
+
+def anchor_marker(name, end=False):
+    """The marker line for `name`, not matching a longer name (`epoll` is
+    not `epoll-mio`)."""
+    word = "ANCHOR_END" if end else "ANCHOR"
+    return re.compile(word + r":\s*" + re.escape(name) + r"(?![\w-])")
+
+
+def include_faults(base, source, content):
+    """The faults of every {{#include}} in `content`, a chapter in `base`."""
+    for match in INCLUDE.finditer(content):
+        target = match.group(1)
+        path, _, anchor = target.partition(":")
+        full = os.path.normpath(os.path.join(base, path))
+        where = f"{source}: {{{{#include {target}}}}}"
+        if not os.path.isfile(full):
+            yield f"{where}: no file {full}"
+            continue
+        if not anchor:
+            continue
+        if re.fullmatch(r"[0-9:]*", anchor):
+            yield f"{where}: line numbers drift; use an ANCHOR marker"
+            continue
+        with open(full, encoding="utf-8") as f:
+            text = f.read()
+        if not anchor_marker(anchor).search(text):
+            yield f"{where}: no `ANCHOR: {anchor}` in {full}"
+        elif not anchor_marker(anchor, end=True).search(text):
+            yield f"{where}: no `ANCHOR_END: {anchor}` in {full}"
+
+
+def heading_ids(markdown):
+    """The ids mdBook gives the headings of a page: the heading's text,
+    lower-cased, spaces to `-`, only letters, digits, `_` and `-` kept, and
+    `-1`, `-2`, ... after a repeat."""
+    ids, seen = set(), {}
+    outside_code = FENCE.sub("", markdown)  # a `# comment` in code is no heading
+    for _, text in HEADING.findall(outside_code):
+        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link: its text
+        base = "".join(
+            c.lower() if c.isalnum() or c in "_-" else "-" if c.isspace() else ""
+            for c in text
+        )
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        ids.add(base if n == 0 else f"{base}-{n}")
+    return ids
+
+
+def link_faults(src_dir, source, content):
+    """The relative links and images of `content` (chapter `source`) that
+    lead nowhere."""
+    base = os.path.dirname(os.path.join(src_dir, source))
+    for match in LINK.finditer(CODE.sub("", content)):
+        target = match.group(1)
+        if re.match(r"[a-z]+:", target):  # http:, https:, mailto:
+            continue
+        path, _, fragment = target.partition("#")
+        full = os.path.normpath(os.path.join(base, path)) if path else os.path.join(src_dir, source)
+        where = f"{source}: link {target}"
+        if not os.path.exists(full):
+            yield f"{where}: no file {full}"
+            continue
+        if fragment and full.endswith(".md"):
+            with open(full, encoding="utf-8") as f:
+                if fragment not in heading_ids(f.read()):
+                    yield f"{where}: no heading #{fragment} in {full}"
+
+
+def summary_chapters(src_dir):
+    """The chapter files SUMMARY.md lists, in order."""
+    with open(os.path.join(src_dir, "SUMMARY.md"), encoding="utf-8") as f:
+        return [m.group(1) for m in re.finditer(r"\[[^\]]*\]\(([^)]+\.md)\)", f.read())]
+
+
+def check(src_dir):
+    """Every fault of the book in `src_dir`."""
+    for chapter in summary_chapters(src_dir):
+        full = os.path.join(src_dir, chapter)
+        if not os.path.isfile(full):
+            yield f"SUMMARY.md: no chapter {chapter}"
+            continue
+        with open(full, encoding="utf-8") as f:
+            content = f.read()
+        yield from include_faults(os.path.dirname(full), chapter, content)
+        yield from link_faults(src_dir, chapter, content)
+
+
+def html_faults(book_dir):
+    """The rendered book's relative links (href and src) that lead nowhere:
+    a missing page or file, or a `#fragment` with no such id on the page.
+    mdBook's own assets (the theme's scripts and fonts) are checked too."""
+    ids, links = {}, []
+    for folder, _, files in os.walk(book_dir):
+        for name in files:
+            if not name.endswith(".html"):
+                continue
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as f:
+                page = f.read()
+            ids[os.path.normpath(path)] = set(re.findall(r'\bid="([^"]+)"', page))
+            for target in re.findall(r'\b(?:href|src)="([^"]+)"', page):
+                links.append((path, target))
+    for page, target in links:
+        if re.match(r"[a-z]+:|//", target) or target.startswith("{{"):
+            continue  # http:, mailto:, javascript:, ...
+        path, _, fragment = target.partition("#")
+        path = path.split("?")[0]
+        full = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else os.path.normpath(page)
+        where = f"{os.path.relpath(page, book_dir)}: {target}"
+        if not os.path.exists(full):
+            yield f"{where}: no file"
+        elif fragment and full in ids and fragment not in ids[full]:
+            yield f"{where}: no id #{fragment}"
+
+
+def chapters(node):
+    """Yields every chapter object anywhere in mdBook's book JSON."""
+    if isinstance(node, dict):
+        if "content" in node and ("source_path" in node or "path" in node):
+            yield node
+        for value in node.values():
+            yield from chapters(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from chapters(value)
+
+
+def preprocess():
+    """mdBook's side: the book JSON on stdin, the same book on stdout."""
+    context, book = json.load(sys.stdin)
+    src_dir = os.path.join(context["root"], context["config"]["book"].get("src", "src"))
+    errors = []
+    for chapter in chapters(book):
+        source = chapter.get("source_path") or chapter.get("path") or ""
+        base = os.path.dirname(os.path.join(src_dir, source))
+        errors.extend(include_faults(base, source, chapter["content"]))
+    if errors:
+        for error in errors:
+            print(f"check-book: {error}", file=sys.stderr)
+        sys.exit(1)
+    json.dump(book, sys.stdout)
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "supports":
+        sys.exit(0)  # any renderer
+    if len(sys.argv) == 3 and sys.argv[1] in ("check", "check-html"):
+        faults = list((check if sys.argv[1] == "check" else html_faults)(sys.argv[2]))
+        for fault in faults:
+            print(f"check-book: {fault}")
+        sys.exit(1 if faults else 0)
+    preprocess()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The "strace walk" of every chapter's "Try it": each model binary under
+# `strace -f`, one `GET /numbers.txt` on a connection of its own, and the
+# system calls that served it, written to docs/src/walks/BINARY.txt for the
+# chapter to include. Nothing in those files is typed by hand.
+#
+#   docs/walks.sh            (every binary; needs strace: apt-get install strace)
+#   docs/walks.sh epoll      (one)
+#   docs/walks.sh timer      (experiment 2: epoll --trace, a timer and a request)
+#
+# Each server runs on a free port and is stopped by its PID. The output keeps
+# the calls from the listener's `socket` on, names each PID as strace first
+# saw it, `[main]`, `[task 1]`, ... (the kernel's word for a thread or a
+# process alike), stops at the SIGTERM that ends the server, and
+# folds a run of one repeated line (the busy-poll server's EAGAINs) into one
+# line with a count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v strace >/dev/null || { echo "walks.sh: needs strace (apt-get install strace)" >&2; exit 1; }
+cargo build --release -q --workspace --exclude bench --bins
+mkdir -p docs/src/walks
+
+# What each model's walk shows, besides the network calls.
+calls() {
+    case $1 in
+    blocking) echo network,read,write,close ;;
+    forking) echo network,clone,close,rt_sigaction,prctl,exit_group,wait4,rt_sigtimedwait ;;
+    threaded) echo network,clone3,mmap,mprotect,munmap,close,exit ;;
+    nonblocking) echo network,close ;;
+    select) echo network,select,pselect6,close ;;
+    poll) echo network,poll,ppoll,close ;;
+    epoll) echo network,epoll_create1,epoll_wait,epoll_pwait,epoll_ctl,close ;;
+    epoll-mio) echo network,epoll_create1,epoll_wait,epoll_pwait,epoll_ctl,eventfd2,close ;;
+    signal_driven) echo network,rt_sigtimedwait,fcntl,close ;;
+    coroutine) echo network,read,write,epoll_wait,epoll_pwait,epoll_ctl,close ;;
+    async_await) echo network,read,write,epoll_wait,epoll_pwait,epoll_ctl,timerfd_settime,close ;;
+    uring) echo network,io_uring_setup,io_uring_enter,io_uring_register,close ;;
+    *) echo network,close ;;
+    esac
+}
+
+# `GET PATH` with `Connection: close`, in one write, as curl sends it.
+request() {
+    local crlf=$'\r\n'
+    printf '%s' "GET $1 HTTP/1.1${crlf}Host: $2${crlf}Connection: close${crlf}${crlf}"
+}
+
+# The address in the `listening on` line the server (PID $2, named $3)
+# writes to file $1, waited for up to 5 s; the server is stopped if none.
+listening() {
+    local addr=""
+    for _ in $(seq 100); do
+        addr=$(sed -n 's/^listening on //p' "$1")
+        [ -n "$addr" ] && { echo "$addr"; return; }
+        sleep 0.05
+    done
+    echo "walks.sh: $3 did not listen" >&2
+    kill "$2"
+    exit 1
+}
+
+walk() {
+    local bin=$1 scratch
+    scratch=$(mktemp -d)
+    strace -f -qq -o "$scratch/trace" -e trace="$(calls "$bin")" \
+        "target/release/$bin" --addr 127.0.0.1:0 >"$scratch/out" 2>/dev/null &
+    local strace_pid=$! addr
+    addr=$(listening "$scratch/out" "$strace_pid" "$bin")
+    sleep 0.2
+    # One request, on a connection of its own, written as curl would.
+    exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}"
+    request "/numbers.txt" "$addr" >&3
+    cat <&3 >/dev/null
+    exec 3<&-
+    sleep 0.3
+    # Stop the server (strace's child) by its PID; strace ends with it.
+    local server_pid
+    server_pid=$(pgrep -P "$strace_pid" | head -1)
+    kill -TERM "$server_pid"
+    wait "$strace_pid" || true
+    {
+        echo "\$ strace -f -e trace=$(calls "$bin") target/release/$bin"
+        python3 - "$scratch/trace" "$bin" <<'EOF'
+import re, sys
+path, binary = sys.argv[1], sys.argv[2]
+lines = open(path).read().splitlines()
+# From the set-up of the listener (or the ring, which comes first) ...
+start = next((i for i, l in enumerate(lines) if re.search(r" (socket|io_uring_setup)\(", l)), 0)
+# ... to the SIGTERM that stops the server: the signal thread shuts the
+# listener down (SHUT_RD), and the shutdown is another chapter's story.
+end = next((i for i, l in enumerate(lines) if "SHUT_RD" in l or "si_signo=SIGTERM" in l), len(lines))
+lines = lines[start:end]  # the last call is the wait the SIGTERM ended: <unfinished ...>
+names, out, last, count = {}, [], None, 0
+def flush():
+    if last is not None:
+        out.append(last if count == 1 else f"{last}   ... {count} times in all")
+for line in lines:
+    pid, _, call = line.partition(" ")
+    if "+++ killed by" in call or "--- SIGTERM" in call or "+++ exited" in call:
+        continue
+    name = names.setdefault(pid, "main" if not names else f"task {len(names)}")
+    call = re.sub(r"0x[0-9a-f]{6,}", "0x...", call)  # addresses differ every run
+    call = re.sub(r"sin_port=htons\(\d+\)", "sin_port=htons(...)", call)
+    if len(call) > 150:  # the ring's probe lists every opcode the kernel has
+        call = call[:130] + " ... " + call[call.rfind(")") :]
+    text = f"[{name}] {call}"
+    if text == last:
+        count += 1
+        continue
+    flush()
+    last, count = text, 1
+flush()
+print("\n".join(out))
+EOF
+    } >"docs/src/walks/$bin.txt"
+    rm -rf "$scratch"
+    echo "walks.sh: docs/src/walks/$bin.txt ($(wc -l <"docs/src/walks/$bin.txt") lines)"
+}
+
+# Experiment 2 of the sources, deferred work on the loop's timer: `epoll
+# --trace` while one client waits on `/delay/300` and another, 50 ms later,
+# asks for `/numbers.txt`. The trace shows the timer armed, the second
+# request served while the first waits, and the timer firing.
+timer_walk() {
+    local scratch
+    scratch=$(mktemp -d)
+    target/release/epoll --addr 127.0.0.1:0 --trace >"$scratch/out" 2>"$scratch/trace" &
+    local server_pid=$! addr
+    addr=$(listening "$scratch/out" "$server_pid" epoll)
+    exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}"
+    request /delay/300 "$addr" >&3
+    sleep 0.05
+    exec 4<>"/dev/tcp/${addr%:*}/${addr#*:}"
+    request /numbers.txt "$addr" >&4
+    cat <&4 >/dev/null
+    cat <&3 >/dev/null
+    exec 3<&- 4<&-
+    sleep 0.1
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+    # From the first accept to the delayed answer's close.
+    sed -n '/accept/,$p' "$scratch/trace" | sed '/SIGTERM\|signal\|shutting/,$d' >docs/src/walks/timer.txt
+    rm -rf "$scratch"
+    echo "walks.sh: docs/src/walks/timer.txt ($(wc -l <docs/src/walks/timer.txt) lines)"
+}
+
+if [ "${1:-}" = timer ]; then
+    timer_walk
+elif [ $# -gt 0 ]; then
+    for bin in "$@"; do walk "$bin"; done
+else
+    for bin in blocking forking threaded nonblocking select poll epoll epoll-mio signal_driven coroutine async_await uring; do
+        walk "$bin"
+    done
+    timer_walk
+fi
