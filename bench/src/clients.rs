@@ -64,10 +64,10 @@ pub fn sleepers(
 ) -> io::Result<Duration> {
     all_at_once(clients, |_| {
         let mut stream = connect(addr, timeout)?;
-        write!(
-            stream,
-            "GET /delay/{ms} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )?;
+        // One write, as a real client sends a small request.
+        let request =
+            format!("GET /delay/{ms} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes())?;
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer)?;
         let expected = format!("delayed {ms} ms\n");
@@ -191,8 +191,13 @@ mod tests {
         let server = thread::spawn(move || {
             for _ in 0..10 {
                 let (mut stream, _) = listener.accept().unwrap();
-                let mut request = [0u8; 512];
-                let _ = stream.read(&mut request).unwrap();
+                // The whole head, so nothing unread is left to turn the
+                // close into a reset.
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+                    head.push(byte[0]);
+                }
                 thread::sleep(Duration::from_millis(50));
                 let body = "delayed 50 ms\n";
                 write!(
