@@ -181,6 +181,40 @@ impl Running {
         }
     }
 
+    /// The memory the server and every process it started have written to,
+    /// in bytes: the sum of their `Private_Dirty` (`/proc/PID/smaps_rollup`).
+    /// That is heap, stacks and buffers, what a client can make a server
+    /// allocate. (Not the RSS or the PSS: they count the binary's own pages,
+    /// whose share moves as other copies of the same binary start and stop,
+    /// as they do when the suite runs cases in parallel. A forked child is
+    /// charged only for the pages it has written, not for what it still
+    /// shares with its parent.)
+    pub fn memory(&self) -> Result<u64, String> {
+        let mut total = 0;
+        let mut pending = vec![self.child.id()];
+        while let Some(pid) = pending.pop() {
+            let rollup = format!("/proc/{pid}/smaps_rollup");
+            let Ok(text) = std::fs::read_to_string(&rollup) else {
+                continue; // it exited meanwhile
+            };
+            let kib: u64 = text
+                .lines()
+                .find(|line| line.starts_with("Private_Dirty:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+                .ok_or_else(|| format!("no Private_Dirty in {rollup}"))?;
+            total += kib * 1024;
+            pending.extend(children(pid));
+        }
+        Ok(total)
+    }
+
+    /// The processes the server started that are still there (a forking
+    /// server's children), by PID.
+    pub fn children(&self) -> Vec<u32> {
+        children(self.child.id())
+    }
+
     /// What the server wrote to stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
@@ -201,6 +235,23 @@ impl Running {
         }
         Ok(())
     }
+}
+
+/// The children of every thread of `pid` (`/proc/PID/task/*/children`: a
+/// process forked by any thread is listed under that thread).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 impl Drop for Running {

@@ -104,7 +104,7 @@ pub fn cases() -> Vec<Case> {
         .collect();
     cases.push(Case::new(
         "slowloris_408",
-        "A head not complete 10 s after its first byte gets 408 and a close, even while bytes trickle in.",
+        "A head trickled one byte a second gets 408 and a close 10 s after its first byte; another client is served meanwhile (a model with one place serves it right after).",
         slowloris_408,
     ));
     cases.push(Case::new(
@@ -159,13 +159,19 @@ fn slowloris_408(target: &Target) -> Outcome {
     let server = target.start(&[])?;
     let mut client = Client::connect(server.addr)?;
     let start = Instant::now();
-    // One byte every 500 ms: never idle, never complete.
+    // One byte a second: never idle, never complete.
     let head = b"GET /numbers.txt HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    for byte in head {
+    let mut waiting = None;
+    for (i, byte) in head.iter().enumerate() {
         if client.send([*byte]).is_err() {
             break; // the server closed on us: read what it said
         }
-        let early = client.read_within(Duration::from_millis(500))?;
+        if i == 3 {
+            // Meanwhile, another client is served (or, in a model with one
+            // place, waits for the slow one to be thrown out).
+            waiting = super::hostile::other_client(&server, target, 1)?;
+        }
+        let early = client.read_within(Duration::from_millis(1000))?;
         if !early.is_empty() {
             let text = String::from_utf8_lossy(&early);
             check(text.starts_with("HTTP/1.1 408"), || format!("got {text:?}"))?;
@@ -176,6 +182,12 @@ fn slowloris_408(target: &Target) -> Outcome {
             check(elapsed < Duration::from_secs(13), || {
                 format!("408 only after {elapsed:?}")
             })?;
+            if let Some(mut waiting) = waiting {
+                let response = waiting.response()?;
+                check(response.status == 200, || {
+                    format!("the client that waited got {}", response.status)
+                })?;
+            }
             fresh_connection_works(&server)?;
             return server.finish();
         }

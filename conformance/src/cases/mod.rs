@@ -3,6 +3,7 @@
 mod bad_input;
 mod concurrency;
 mod echo;
+mod hostile;
 mod http;
 mod limits;
 mod process;
@@ -18,5 +19,6 @@ pub fn all() -> Vec<Case> {
     all.extend(concurrency::cases());
     all.extend(limits::cases());
     all.extend(process::cases());
+    all.extend(hostile::cases());
     all
 }
