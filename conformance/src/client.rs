@@ -14,6 +14,8 @@ pub struct Client {
     stream: TcpStream,
     /// Bytes read but not yet consumed by a parsed response.
     pending: Vec<u8>,
+    /// A response's head was read and its body is not all in yet.
+    in_body: bool,
 }
 
 /// One parsed response.
@@ -65,6 +67,7 @@ impl Client {
         Ok(Client {
             stream,
             pending: Vec::new(),
+            in_body: false,
         })
     }
 
@@ -78,6 +81,12 @@ impl Client {
         self.stream
             .write_all(bytes.as_ref())
             .map_err(|e| format!("send: {e}"))
+    }
+
+    /// After a failed read of a response: whether not a byte of it had
+    /// come (the connection ended between two responses, cleanly).
+    pub fn nothing_of_a_response(&self) -> bool {
+        self.pending.is_empty() && !self.in_body
     }
 
     /// Half-closes: the server reads EOF, and may still answer.
@@ -144,6 +153,7 @@ impl Client {
             return Err(format!("no Content-Type in {head:?}"));
         }
         self.pending.drain(..end);
+        self.in_body = true;
         if !head_only {
             while self.pending.len() < length {
                 if self.fill()? == 0 {
@@ -155,6 +165,7 @@ impl Client {
             }
             response.body = self.pending.drain(..length).collect();
         }
+        self.in_body = false;
         Ok(response)
     }
 

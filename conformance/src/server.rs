@@ -190,19 +190,32 @@ impl Running {
     /// charged only for the pages it has written, not for what it still
     /// shares with its parent.)
     pub fn memory(&self) -> Result<u64, String> {
+        self.sum_kib("smaps_rollup", "Private_Dirty:")
+    }
+
+    /// The resident set size of the server and every process it started,
+    /// in bytes (`VmRSS`): shown beside [`Running::memory`], not checked,
+    /// since it also grows as the binary's own code is first run.
+    pub fn rss(&self) -> Result<u64, String> {
+        self.sum_kib("status", "VmRSS:")
+    }
+
+    /// `field` (in kB) of `/proc/PID/FILE`, summed over the server and
+    /// every process it started, in bytes.
+    fn sum_kib(&self, file: &str, field: &str) -> Result<u64, String> {
         let mut total = 0;
         let mut pending = vec![self.child.id()];
         while let Some(pid) = pending.pop() {
-            let rollup = format!("/proc/{pid}/smaps_rollup");
-            let Ok(text) = std::fs::read_to_string(&rollup) else {
+            let path = format!("/proc/{pid}/{file}");
+            let Ok(text) = std::fs::read_to_string(&path) else {
                 continue; // it exited meanwhile
             };
             let kib: u64 = text
                 .lines()
-                .find(|line| line.starts_with("Private_Dirty:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kib| kib.parse().ok())
-                .ok_or_else(|| format!("no Private_Dirty in {rollup}"))?;
+                .ok_or_else(|| format!("no {field} in {path}"))?;
             total += kib * 1024;
             pending.extend(children(pid));
         }
