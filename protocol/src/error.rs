@@ -25,6 +25,10 @@ pub enum Rejection {
     /// its wait call cannot watch, like `select`'s FD_SETSIZE). Sent as soon
     /// as the connection is accepted, before any request is read.
     ServiceUnavailable,
+    /// 503 as well: the file is there, but the process has no file
+    /// descriptor left to open it with (EMFILE, or ENFILE for the whole
+    /// system). A condition that passes, not a missing file: never a 404.
+    OutOfFiles,
 }
 
 impl Rejection {
@@ -38,7 +42,7 @@ impl Rejection {
             Rejection::ContentTooLarge => (413, "Content Too Large"),
             Rejection::HeadTooLarge => (431, "Request Header Fields Too Large"),
             Rejection::VersionNotSupported => (505, "HTTP Version Not Supported"),
-            Rejection::ServiceUnavailable => (503, "Service Unavailable"),
+            Rejection::ServiceUnavailable | Rejection::OutOfFiles => (503, "Service Unavailable"),
         }
     }
 }
@@ -60,6 +64,12 @@ impl fmt::Display for Rejection {
             }
             Rejection::ServiceUnavailable => {
                 write!(f, "{code} {reason}: too many connections, try again later")
+            }
+            Rejection::OutOfFiles => {
+                write!(
+                    f,
+                    "{code} {reason}: out of file descriptors, try again later"
+                )
             }
         }
     }

@@ -42,7 +42,7 @@ pub fn route(target: &str, site: &Site) -> Result<Route, Rejection> {
             _ => {}
         }
     }
-    let file = site.open(&segments).ok_or(Rejection::NotFound)?;
+    let file = site.open(&segments)?;
     let name = match segments.last() {
         Some(last) if !last.is_empty() => last.as_slice(),
         _ => b"index.html",

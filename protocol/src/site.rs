@@ -13,6 +13,13 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::Rejection;
+
+/// `errno` when a process has no free file descriptor, and when the whole
+/// system has none (Linux's values; `protocol` has no libc dependency).
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+
 /// The default site, compiled into every server binary from `www/`.
 const EMBEDDED: &[(&str, &[u8])] = &[
     ("index.html", include_bytes!("../../www/index.html")),
@@ -67,9 +74,20 @@ impl Site {
     }
 
     /// Opens the file for the decoded path segments of a request (`[]` is the
-    /// root, a trailing `""` means "the directory's index.html"). `None` for
-    /// anything that is not a regular file under the root.
-    pub fn open(&self, segments: &[Vec<u8>]) -> Option<SiteFile> {
+    /// root, a trailing `""` means "the directory's index.html").
+    /// [`Rejection::NotFound`] for anything that is not a regular file under
+    /// the root; [`Rejection::OutOfFiles`] when the file may well be there
+    /// but the process has no fd to open it with.
+    pub fn open(&self, segments: &[Vec<u8>]) -> Result<SiteFile, Rejection> {
+        self.find(segments).map_err(|err| match err.raw_os_error() {
+            Some(EMFILE | ENFILE) => Rejection::OutOfFiles,
+            _ => Rejection::NotFound,
+        })
+    }
+
+    /// [`Site::open`], with the reason a file was not opened.
+    fn find(&self, segments: &[Vec<u8>]) -> io::Result<SiteFile> {
+        let not_found = || io::Error::from(io::ErrorKind::NotFound);
         let mut relative = PathBuf::new();
         for (i, segment) in segments.iter().enumerate() {
             let last = i + 1 == segments.len();
@@ -78,7 +96,7 @@ impl Site {
             } else if is_safe_segment(segment) {
                 relative.push(std::ffi::OsStr::from_bytes(segment));
             } else {
-                return None;
+                return Err(not_found());
             }
         }
         if segments.is_empty() {
@@ -86,21 +104,26 @@ impl Site {
         }
         match self {
             Site::Embedded => {
-                let name = relative.to_str()?;
-                let (_, bytes) = EMBEDDED.iter().find(|(file, _)| *file == name)?;
-                Some(SiteFile::Embedded(bytes))
+                let name = relative.to_str().ok_or_else(not_found)?;
+                let (_, bytes) = EMBEDDED
+                    .iter()
+                    .find(|(file, _)| *file == name)
+                    .ok_or_else(not_found)?;
+                Ok(SiteFile::Embedded(bytes))
             }
             Site::Directory(root) => {
                 // Resolve every symlink, then insist the result is still under the root.
-                let resolved = root.join(&relative).canonicalize().ok()?;
+                let resolved = root.join(&relative).canonicalize()?;
                 if !resolved.starts_with(root) {
-                    return None;
+                    return Err(not_found());
                 }
-                let file = File::open(&resolved).ok()?;
-                let metadata = file.metadata().ok()?;
-                metadata
-                    .is_file()
-                    .then(|| SiteFile::Disk(file, metadata.len()))
+                // The one step that needs a free fd: EMFILE shows up here.
+                let file = File::open(&resolved)?;
+                let metadata = file.metadata()?;
+                match metadata.is_file() {
+                    true => Ok(SiteFile::Disk(file, metadata.len())),
+                    false => Err(not_found()),
+                }
             }
         }
     }
@@ -140,14 +163,13 @@ mod tests {
     /// The embedded site has the files SPEC §3 names, with the right content.
     #[test]
     fn embedded_site() {
-        let Some(SiteFile::Embedded(numbers)) = Site::Embedded.open(&segments("/numbers.txt"))
-        else {
+        let Ok(SiteFile::Embedded(numbers)) = Site::Embedded.open(&segments("/numbers.txt")) else {
             panic!("numbers.txt missing");
         };
         assert_eq!(numbers, b"zero\none\ntwo\nthree\nfour\nfive\n");
-        assert!(Site::Embedded.open(&segments("/")).is_some());
-        assert!(Site::Embedded.open(&[]).is_some());
-        assert!(Site::Embedded.open(&segments("/missing.txt")).is_none());
+        assert!(Site::Embedded.open(&segments("/")).is_ok());
+        assert!(Site::Embedded.open(&[]).is_ok());
+        assert!(Site::Embedded.open(&segments("/missing.txt")).is_err());
     }
 
     /// Symlinks inside the root are followed; a symlink out of it is refused.
@@ -162,12 +184,12 @@ mod tests {
         std::os::unix::fs::symlink(root.join("a.txt"), root.join("in.txt")).unwrap();
         std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
         let site = Site::directory(&root).unwrap();
-        assert!(site.open(&segments("/a.txt")).is_some());
-        assert!(site.open(&segments("/in.txt")).is_some());
-        assert!(site.open(&segments("/out.txt")).is_none());
-        assert!(site.open(&segments("/up/secret.txt")).is_none());
-        assert!(site.open(&segments("/../secret.txt")).is_none());
-        assert!(site.open(&segments("/")).is_none(), "no index.html there");
+        assert!(site.open(&segments("/a.txt")).is_ok());
+        assert!(site.open(&segments("/in.txt")).is_ok());
+        assert!(site.open(&segments("/out.txt")).is_err());
+        assert!(site.open(&segments("/up/secret.txt")).is_err());
+        assert!(site.open(&segments("/../secret.txt")).is_err());
+        assert!(site.open(&segments("/")).is_err(), "no index.html there");
     }
 
     /// Content types by extension.

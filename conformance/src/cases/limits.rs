@@ -22,6 +22,11 @@ pub fn cases() -> Vec<Case> {
             out_of_fds,
         ),
         Case::new(
+            "out_of_fds_root",
+            "The same with --root: a client held while the server has no fd left to open a file with gets 503 (try again), never 404 (the file is there); every file request is answered 200 or 503.",
+            out_of_fds_root,
+        ),
+        Case::new(
             "eleven_hundred_connections",
             "1100 clients at once are all served, or past a declared fd limit refused cleanly (503 or a close) with no crash; a client after them is served.",
             eleven_hundred_connections,
@@ -174,7 +179,8 @@ fn eleven_hundred_connections(target: &Target) -> Outcome {
     server.finish()
 }
 
-/// How a client that asked a keep-alive `GET /numbers.txt` fared.
+/// How a client that asked a keep-alive `GET /numbers.txt` fared: answered
+/// (true), refused with a 503 or a close (false), or anything else (an error).
 fn held(client: &mut Client) -> Result<bool, String> {
     match client.get("/numbers.txt") {
         Ok(response) if response.status == 200 => Ok(true),
@@ -188,9 +194,27 @@ fn held(client: &mut Client) -> Result<bool, String> {
 }
 
 fn out_of_fds(target: &Target) -> Outcome {
+    out_of_fds_with(target, &[])
+}
+
+fn out_of_fds_root(target: &Target) -> Outcome {
+    // `/numbers.txt` as a file on disk: every answer opens it, so every
+    // answer needs a free fd.
+    let site = super::http::make_site()?;
+    let root = site.path().join("root");
+    std::fs::write(
+        root.join("numbers.txt"),
+        "zero\none\ntwo\nthree\nfour\nfive\n",
+    )
+    .map_err(|e| e.to_string())?;
+    out_of_fds_with(target, &["--root", root.to_str().unwrap_or_default()])
+}
+
+/// [`out_of_fds`], with `extra` flags.
+fn out_of_fds_with(target: &Target, extra: &[&str]) -> Outcome {
     const NOFILE: u64 = 64;
     const CLIENTS: usize = 200;
-    let server = target.start_with_nofile(&[], NOFILE)?;
+    let server = target.start_with_nofile(extra, NOFILE)?;
     // All connected before anyone asks: the kernel completes the handshakes
     // (the backlog is 1024) whether or not the server has an fd for them.
     let mut clients = (0..CLIENTS)
