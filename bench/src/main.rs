@@ -469,7 +469,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         rows.push((variant.clone(), cells));
     }
     let headings: Vec<&str> = scenarios.iter().map(|s| s.heading()).collect();
-    let table = compare_table(&headings, &rows, false);
+    let table = compare_table(&headings, &rows);
     print!("{table}");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let json = serde_json::json!({
@@ -485,7 +485,6 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         "compare.json",
         serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
     )?;
-    write("compare.md", compare_table(&headings, &rows, true))?;
     bench::report::write(&out, &json)?;
     eprintln!(
         "bench compare: wrote compare.json, compare.md, chapters.md, experiments.md and one SVG chart per scenario in {}",
@@ -502,11 +501,11 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     }
 }
 
-/// The comparison as a plain-text table, or as Markdown.
+/// The comparison as a plain-text table, for the terminal (`compare.md`,
+/// the same as Markdown, is written by `bench::report` from the JSON).
 fn compare_table(
     headings: &[&str],
     rows: &[(bench::compare::Variant, Vec<bench::compare::Cell>)],
-    markdown: bool,
 ) -> String {
     let mut lines: Vec<Vec<String>> = vec![
         std::iter::once("server".to_string())
@@ -515,26 +514,16 @@ fn compare_table(
     ];
     for (variant, cells) in rows {
         lines.push(
-            std::iter::once(format!("`{}`", variant.name))
+            std::iter::once(variant.name.clone())
                 .chain(cells.iter().map(|c| c.show()))
                 .collect(),
         );
-    }
-    if markdown {
-        let mut text = String::new();
-        for (i, line) in lines.iter().enumerate() {
-            text.push_str(&format!("| {} |\n", line.join(" | ")));
-            if i == 0 {
-                text.push_str(&format!("|{}\n", " --- |".repeat(line.len())));
-            }
-        }
-        return text;
     }
     let widths: Vec<usize> = (0..lines[0].len())
         .map(|col| {
             lines
                 .iter()
-                .map(|l| l[col].trim_matches('`').chars().count())
+                .map(|l| l[col].chars().count())
                 .max()
                 .unwrap_or(0)
         })
@@ -544,7 +533,7 @@ fn compare_table(
         let cells: Vec<String> = line
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| format!("{:<width$}", cell.trim_matches('`')))
+            .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');

@@ -2,6 +2,7 @@
 //! `compare.json`, so `bench compare --redraw` writes the same again from a
 //! saved run and no figure in the book is typed by hand:
 //!
+//! - `compare.md`: the whole table, a server per row;
 //! - `compare-NAME.svg`: one bar chart per scenario, a bar per server;
 //! - `chapters.md`: one table per model binary between `ANCHOR: BINARY`
 //!   markers, for that model's chapter: its variants beside `epoll` and
@@ -76,7 +77,8 @@ fn read(json: &Value) -> Result<(Vec<Column>, Vec<Row>), String> {
     Ok((columns, rows))
 }
 
-/// Writes the charts, `chapters.md` and `experiments.md` into `out`.
+/// Writes the charts, `compare.md`, `chapters.md` and `experiments.md`
+/// into `out`.
 pub fn write(out: &Path, json: &Value) -> Result<(), String> {
     let (columns, rows) = read(json)?;
     draw_charts(out, &columns, &rows)?;
@@ -84,8 +86,25 @@ pub fn write(out: &Path, json: &Value) -> Result<(), String> {
         std::fs::write(out.join(name), text)
             .map_err(|e| format!("{}: {e}", out.join(name).display()))
     };
+    save("compare.md", table(&columns, &rows))?;
     save("chapters.md", chapters(&columns, &rows))?;
     save("experiments.md", experiments(&columns, &rows))
+}
+
+/// The whole run as one table: a server per row, a scenario per column.
+fn table(columns: &[Column], rows: &[Row]) -> String {
+    let header: Vec<String> = std::iter::once("server".to_string())
+        .chain(columns.iter().map(|c| c.heading.clone()))
+        .collect();
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            std::iter::once(format!("`{}`", row.name))
+                .chain(row.cells.iter().map(Cell::show))
+                .collect()
+        })
+        .collect();
+    markdown(&header, &lines)
 }
 
 /// One SVG bar chart per scenario, `compare-NAME.svg`.

@@ -89,6 +89,14 @@ impl Client {
         self.pending.is_empty() && !self.in_body
     }
 
+    /// Closes with a reset instead of a FIN (SO_LINGER 0): what a client
+    /// that crashes or gives up abruptly looks like to the server.
+    pub fn reset(self) -> Result<(), String> {
+        socket2::SockRef::from(&self.stream)
+            .set_linger(Some(Duration::ZERO))
+            .map_err(|e| e.to_string())
+    }
+
     /// Half-closes: the server reads EOF, and may still answer.
     pub fn shutdown_write(&self) -> Result<(), String> {
         self.stream

@@ -151,11 +151,7 @@ fn reset_mid_response(target: &Target) -> Outcome {
     client.send("GET /bytes/16777216 HTTP/1.1\r\n\r\n")?;
     let start = client.read_within(Duration::from_secs(5))?;
     check(!start.is_empty(), || "no response started".into())?;
-    // SO_LINGER 0: close sends RST instead of FIN.
-    socket2::SockRef::from(client.stream())
-        .set_linger(Some(Duration::ZERO))
-        .map_err(|e| e.to_string())?;
-    drop(client);
+    client.reset()?;
     let response = Client::connect(server.addr)?.get("/numbers.txt")?;
     check(response.status == 200, || {
         format!("after a reset, status {}", response.status)

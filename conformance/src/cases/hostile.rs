@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+use super::http::pattern_byte;
 use crate::client::{Client, check};
 use crate::server::Running;
 use crate::{Case, Concurrency, Outcome, Target};
@@ -58,7 +59,7 @@ pub fn cases() -> Vec<Case> {
 const MAX_GROWTH: u64 = 1024 * 1024;
 
 /// Prints a figure a case measured, on a line of its own.
-fn measured(target: &Target, case: &str, what: String) {
+pub(super) fn measured(target: &Target, case: &str, what: String) {
     eprintln!("measured: {} :: {case}: {what}", target.name);
 }
 
@@ -150,11 +151,6 @@ pub(super) fn other_client(
         "another client was served while every place was held".into()
     })?;
     Ok(Some(client))
-}
-
-/// The `/bytes/<n>` pattern: `a` to `z`, again and again.
-fn pattern_byte(i: usize) -> u8 {
-    b'a' + (i % 26) as u8
 }
 
 fn slow_reader(target: &Target) -> Outcome {
@@ -283,15 +279,6 @@ fn echo_backpressure(target: &Target) -> Outcome {
     server.finish()
 }
 
-/// Closes `client` with a reset (SO_LINGER 0: RST instead of FIN).
-fn reset(client: Client) -> Outcome {
-    socket2::SockRef::from(client.stream())
-        .set_linger(Some(Duration::ZERO))
-        .map_err(|e| e.to_string())?;
-    drop(client);
-    Ok(())
-}
-
 fn resets_everywhere(target: &Target) -> Outcome {
     let server = target.start(&[])?;
     // A keep-alive client from before the resets, where the model has a
@@ -309,21 +296,21 @@ fn resets_everywhere(target: &Target) -> Outcome {
     let mut client = Client::connect(server.addr)?;
     client.send("GET /numbers.txt HTTP/1.1\r\nHost: te")?;
     std::thread::sleep(Duration::from_millis(100));
-    reset(client)?;
+    client.reset()?;
     // Right after a request, before reading its answer.
     let mut client = Client::connect(server.addr)?;
     client.send("GET /bytes/1048576 HTTP/1.1\r\n\r\n")?;
-    reset(client)?;
+    client.reset()?;
     // In a pipelined batch: 50 requests, the first answer read, then a reset.
     let mut client = Client::connect(server.addr)?;
     client.send("GET /bytes/10000 HTTP/1.1\r\n\r\n".repeat(50))?;
     client.response()?;
-    reset(client)?;
+    client.reset()?;
     // A reset during a delay the server still owes.
     let mut client = Client::connect(server.addr)?;
     client.send("GET /delay/200 HTTP/1.1\r\n\r\n")?;
     std::thread::sleep(Duration::from_millis(50));
-    reset(client)?;
+    client.reset()?;
     std::thread::sleep(Duration::from_millis(300));
     if let Some(client) = &mut kept {
         check(client.get("/bytes/3")?.body == b"abc", || {

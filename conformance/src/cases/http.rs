@@ -176,6 +176,11 @@ fn route_delay(target: &Target) -> Outcome {
     server.finish()
 }
 
+/// Byte `i` of a `/bytes/<n>` body: `a` to `z`, again and again.
+pub(super) fn pattern_byte(i: usize) -> u8 {
+    b'a' + (i % 26) as u8
+}
+
 fn route_bytes(target: &Target) -> Outcome {
     let server = target.start(&[])?;
     let mut client = Client::connect(server.addr)?;
@@ -192,7 +197,7 @@ fn route_bytes(target: &Target) -> Outcome {
             .body
             .iter()
             .enumerate()
-            .position(|(i, &b)| b != b'a' + (i % 26) as u8);
+            .position(|(i, &b)| b != pattern_byte(i));
         check(wrong.is_none(), || {
             format!("/bytes/{n}: wrong byte at {wrong:?}")
         })?;

@@ -194,7 +194,7 @@ fn held(client: &mut Client) -> Result<bool, String> {
 }
 
 fn out_of_fds(target: &Target) -> Outcome {
-    out_of_fds_with(target, &[])
+    out_of_fds_with(target, "out_of_fds", &[])
 }
 
 fn out_of_fds_root(target: &Target) -> Outcome {
@@ -207,11 +207,15 @@ fn out_of_fds_root(target: &Target) -> Outcome {
         "zero\none\ntwo\nthree\nfour\nfive\n",
     )
     .map_err(|e| e.to_string())?;
-    out_of_fds_with(target, &["--root", root.to_str().unwrap_or_default()])
+    out_of_fds_with(
+        target,
+        "out_of_fds_root",
+        &["--root", root.to_str().unwrap_or_default()],
+    )
 }
 
-/// [`out_of_fds`], with `extra` flags.
-fn out_of_fds_with(target: &Target, extra: &[&str]) -> Outcome {
+/// [`out_of_fds`], with `extra` flags, as the case named `case`.
+fn out_of_fds_with(target: &Target, case: &str, extra: &[&str]) -> Outcome {
     const NOFILE: u64 = 64;
     const CLIENTS: usize = 200;
     let server = target.start_with_nofile(extra, NOFILE)?;
@@ -233,7 +237,7 @@ fn out_of_fds_with(target: &Target, extra: &[&str]) -> Outcome {
         for client in &mut clients {
             client.send("GET /bytes/3 HTTP/1.1\r\nConnection: close\r\n\r\n")?;
         }
-        not_spinning(&server, target)?; // blocked reading `first`
+        not_spinning(&server, target, case)?; // blocked reading `first`
         drop(first);
         for (i, client) in clients.iter_mut().enumerate() {
             let response = client.response()?;
@@ -247,7 +251,7 @@ fn out_of_fds_with(target: &Target, extra: &[&str]) -> Outcome {
     // Let the server take in what it can and turn the rest away.
     std::thread::sleep(Duration::from_millis(300));
     // Out of fds, a server that keeps watching its readable listener spins.
-    not_spinning(&server, target)?;
+    not_spinning(&server, target, case)?;
     let mut kept = Vec::new();
     for (i, mut client) in clients.into_iter().enumerate() {
         if held(&mut client).map_err(|e| format!("client {i}: {e}"))? {
@@ -278,14 +282,17 @@ fn out_of_fds_with(target: &Target, extra: &[&str]) -> Outcome {
 /// Over one second, the server uses less than 10% of a CPU: it sleeps in
 /// its wait call. A model that declares it busy-polls is exempt (it always
 /// uses a whole CPU), but its figure is printed all the same.
-fn not_spinning(server: &Running, target: &Target) -> Outcome {
+fn not_spinning(server: &Running, target: &Target, case: &str) -> Outcome {
     let before = server.cpu_time()?;
     std::thread::sleep(Duration::from_secs(1));
     let used = server.cpu_time()? - before;
-    eprintln!(
-        "measured: {} :: out_of_fds: {:.0}% of a CPU over 1 s while out of fds",
-        target.name,
-        used.as_secs_f64() * 100.0
+    super::hostile::measured(
+        target,
+        case,
+        format!(
+            "{:.0}% of a CPU over 1 s while out of fds",
+            used.as_secs_f64() * 100.0
+        ),
     );
     if target.spins {
         return Ok(()); // declared: it uses a whole CPU even idle
