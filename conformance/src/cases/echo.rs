@@ -1,6 +1,7 @@
 //! `--proto echo`: every byte back, in order, whatever the split; half-close.
 
 use std::io::Write;
+use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::client::{Client, Rng, check, read_some};
@@ -22,7 +23,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// The byte at offset `i` of the test stream (not periodic in any chunk size).
-fn byte_at(i: usize) -> u8 {
+pub(super) fn byte_at(i: usize) -> u8 {
     (i.wrapping_mul(2_654_435_761) >> 13) as u8
 }
 
@@ -48,22 +49,37 @@ fn echo_8mib(target: &Target) -> Outcome {
     reader
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
-    let mut received = 0;
-    let mut buf = vec![0u8; 100_000];
     let mut rng = Rng::new(0xbeef);
-    while received < TOTAL {
-        let want = rng.range(1, buf.len());
+    read_back(&reader, TOTAL, || rng.range(1, READ_BUF))?;
+    sender.join().map_err(|_| "sender panicked".to_string())??;
+    server.finish()
+}
+
+/// The most [`read_back`] reads at once.
+const READ_BUF: usize = 100_000;
+
+/// Reads `total` bytes of the test stream back from `reader`, at most
+/// `want()` bytes per read, and checks every one against [`byte_at`], in
+/// order.
+pub(super) fn read_back(
+    reader: &TcpStream,
+    total: usize,
+    mut want: impl FnMut() -> usize,
+) -> Outcome {
+    let mut buf = vec![0u8; READ_BUF];
+    let mut received = 0;
+    while received < total {
+        let want = want().clamp(1, READ_BUF);
         let n =
-            read_some(&reader, &mut buf[..want]).map_err(|e| format!("read at {received}: {e}"))?;
-        check(n > 0, || format!("EOF after {received} bytes"))?;
+            read_some(reader, &mut buf[..want]).map_err(|e| format!("read at {received}: {e}"))?;
+        check(n > 0, || format!("EOF after {received} of {total} bytes"))?;
         let wrong = (0..n).find(|&k| buf[k] != byte_at(received + k));
         check(wrong.is_none(), || {
             format!("wrong byte at offset {}", received + wrong.unwrap_or(0))
         })?;
         received += n;
     }
-    sender.join().map_err(|_| "sender panicked".to_string())??;
-    server.finish()
+    Ok(())
 }
 
 fn echo_half_close(target: &Target) -> Outcome {

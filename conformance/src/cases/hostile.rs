@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+use super::echo::{byte_at, read_back};
 use super::http::pattern_byte;
 use crate::client::{Client, check};
 use crate::server::Running;
@@ -202,8 +203,6 @@ fn slow_reader(target: &Target) -> Outcome {
 fn echo_backpressure(target: &Target) -> Outcome {
     const SIZE: usize = 64 * 1024 * 1024;
     const CHUNK: usize = 64 * 1024;
-    // Byte i of the stream: varied enough that a reordering shows.
-    let byte = |i: usize| (i ^ (i >> 16).wrapping_mul(7)) as u8;
     let server = target.start(&["--proto", "echo"])?;
     // 4 MiB there and back first, so the server's one-off allocations (its
     // buffers, uring's shared pool of receive buffers) are made.
@@ -230,7 +229,7 @@ fn echo_backpressure(target: &Target) -> Outcome {
         let mut chunk = vec![0u8; CHUNK];
         for start in (0..SIZE).step_by(CHUNK) {
             for (k, b) in chunk.iter_mut().enumerate() {
-                *b = byte(start + k);
+                *b = byte_at(start + k);
             }
             writer
                 .write_all(&chunk)
@@ -259,20 +258,7 @@ fn echo_backpressure(target: &Target) -> Outcome {
         "all 64 MiB went in without a byte read back: something buffers it all".into()
     })?;
     // Now read: every byte comes back, in order.
-    let mut reader = stream;
-    let mut buf = vec![0u8; CHUNK];
-    let mut got = 0;
-    while got < SIZE {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| format!("reading back at {got}: {e}"))?;
-        check(n > 0, || format!("EOF after {got} of {SIZE} bytes"))?;
-        let wrong = (0..n).find(|&k| buf[k] != byte(got + k));
-        check(wrong.is_none(), || {
-            format!("byte {} came back wrong", got + wrong.unwrap_or(0))
-        })?;
-        got += n;
-    }
+    read_back(&stream, SIZE, || CHUNK)?;
     sender
         .join()
         .map_err(|_| "the sender panicked".to_string())??;
