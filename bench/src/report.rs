@@ -161,7 +161,7 @@ fn markdown(header: &[String], lines: &[Vec<String>]) -> String {
     text
 }
 
-/// `cell` as text, with `× epoll` after it when both ran and `ratio` is asked.
+/// `cell` as text, followed by its multiple of `reference` when both ran.
 fn with_ratio(cell: &Cell, reference: Option<&Cell>) -> String {
     let shown = cell.show();
     match (cell.value(), reference.and_then(Cell::value)) {
