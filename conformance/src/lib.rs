@@ -32,6 +32,17 @@
 //! clients past it cleanly, where every other model serves them all. No case
 //! is ever skipped silently.
 //!
+//! # Needs of the machine
+//!
+//! A model can need something a machine may lack (`uring` needs io_uring,
+//! which a seccomp filter, `kernel.io_uring_disabled` or an old kernel takes
+//! away). It passes a [`Need`] to [`suite`], or to [`trial`] for a test of
+//! its own; where the need is not met, each of its tests is reported as
+//! ignored with the reason (`... ignored (io_uring is not available here:
+//! ...)`), never as passed. A machine that must have it says so in
+//! [`REQUIRE`] (`.ci/run` sets `IOMODELS_REQUIRE=io_uring`), and there
+//! the same tests fail instead.
+//!
 //! # Layout
 //! - [`server`]: starting a server binary, reading its `listening on` line,
 //!   signalling it, and checking its stderr for panics.
@@ -47,6 +58,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use libtest_mimic::{Completion, Trial};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 /// How many connections a model serves at once: its one declared limit that
@@ -183,6 +195,34 @@ pub fn cases() -> Vec<Case> {
 /// (filters, `--list`, `--test-threads` work as in `cargo test`). Cases mostly
 /// wait on sockets and timers, so by default 8 run at once.
 pub fn main(targets: Vec<Target>) -> ExitCode {
+    run(suite(None, targets))
+}
+
+/// Every case against every target, as trials for [`run`]: for a model that
+/// adds tests of its own, or that needs something of the machine that a
+/// machine can lack (`uring`: io_uring). Where `need` is not met, every
+/// case is reported as ignored, with the reason (see [`trial`]).
+pub fn suite(need: Option<&Need>, targets: Vec<Target>) -> Vec<Trial> {
+    let cases: Vec<Arc<Case>> = cases().into_iter().map(Arc::new).collect();
+    let mut trials = Vec::new();
+    for target in targets {
+        let target = Arc::new(target);
+        for case in &cases {
+            let (case, target) = (case.clone(), target.clone());
+            let name = format!("{} :: {}", target.name, case.name);
+            trials.push(trial(name, need, move || {
+                (case.run)(&target).map_err(|failure| {
+                    format!("{failure}\n(this case demonstrates: {})", case.demonstrates)
+                })
+            }));
+        }
+    }
+    trials
+}
+
+/// Runs `trials` as a libtest-compatible test binary, 8 at once by default:
+/// the suite's cases, or a model's own tests built with [`trial`].
+pub fn run(trials: Vec<Trial>) -> ExitCode {
     // Some cases hold over a thousand connections: lift the soft fd limit
     // (often 1024) to the hard one, as the servers do for themselves.
     if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
@@ -192,19 +232,116 @@ pub fn main(targets: Vec<Target>) -> ExitCode {
     }
     let mut arguments = libtest_mimic::Arguments::from_args();
     arguments.test_threads.get_or_insert(8);
-    let cases: Vec<Arc<Case>> = cases().into_iter().map(Arc::new).collect();
-    let mut trials = Vec::new();
-    for target in targets {
-        let target = Arc::new(target);
-        for case in &cases {
-            let (case, target) = (case.clone(), target.clone());
-            let name = format!("{} :: {}", target.name, case.name);
-            trials.push(libtest_mimic::Trial::test(name, move || {
-                (case.run)(&target).map_err(|failure| {
-                    format!("{failure}\n(this case demonstrates: {})", case.demonstrates).into()
-                })
-            }));
+    libtest_mimic::run(&arguments, trials).exit_code()
+}
+
+/// The environment variable that names, comma-separated, the [`Need`]s this
+/// machine must meet (`IOMODELS_REQUIRE=io_uring`). `.ci/run` sets it: the
+/// project's machines have io_uring, so a uring test skipped there is a
+/// failure, not an ignored test.
+pub const REQUIRE: &str = "IOMODELS_REQUIRE";
+
+/// Something a model needs of the machine that a machine can lack: io_uring
+/// can be missing (an old kernel), switched off (`kernel.io_uring_disabled`)
+/// or forbidden (a container's seccomp filter). A test that cannot run for
+/// want of it is reported as *ignored*, with the reason, never as passed.
+#[derive(Debug, Clone)]
+pub struct Need {
+    /// Its name, as [`REQUIRE`] lists it: `io_uring`.
+    pub name: &'static str,
+    /// `Err(why)` where this machine lacks it.
+    pub found: Result<(), String>,
+}
+
+/// One test named `name`. Where `need` is not met it does not run: it is
+/// reported as ignored with the reason (`... ignored (io_uring is not
+/// available here: ...)`), or failed with it if [`REQUIRE`] names the need.
+pub fn trial(
+    name: String,
+    need: Option<&Need>,
+    test: impl FnOnce() -> Outcome + Send + 'static,
+) -> Trial {
+    match verdict(need, std::env::var(REQUIRE).ok().as_deref()) {
+        Verdict::Run => Trial::test(name, move || test().map_err(Into::into)),
+        Verdict::Ignore(why) => {
+            Trial::ignorable_test(name, move || Ok(Completion::ignored_with(why)))
+        }
+        Verdict::Fail(why) => Trial::test(name, move || Err(why.into())),
+    }
+}
+
+/// What becomes of a test, given its need and the value of [`REQUIRE`].
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// The need is met (or there is none): the test runs.
+    Run,
+    /// The need is not met: the test is reported as ignored, with this reason.
+    Ignore(String),
+    /// The need is not met, and this machine must meet it: a failure.
+    Fail(String),
+}
+
+fn verdict(need: Option<&Need>, require: Option<&str>) -> Verdict {
+    let Some(Need {
+        name,
+        found: Err(why),
+    }) = need
+    else {
+        return Verdict::Run;
+    };
+    let missing = format!("{name} is not available here: {why}");
+    let required = require.is_some_and(|names| names.split(',').any(|n| n.trim() == *name));
+    match required {
+        true => Verdict::Fail(format!(
+            "not run: {missing}; {REQUIRE} says this machine must have it"
+        )),
+        false => Verdict::Ignore(missing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io_uring(found: Result<(), &str>) -> Need {
+        Need {
+            name: "io_uring",
+            found: found.map_err(str::to_string),
         }
     }
-    libtest_mimic::run(&arguments, trials).exit_code()
+
+    #[test]
+    fn a_test_whose_need_is_met_runs() {
+        assert_eq!(verdict(None, None), Verdict::Run);
+        assert_eq!(verdict(Some(&io_uring(Ok(()))), None), Verdict::Run);
+        assert_eq!(
+            verdict(Some(&io_uring(Ok(()))), Some("io_uring")),
+            Verdict::Run
+        );
+    }
+
+    #[test]
+    fn a_test_whose_need_is_missing_is_ignored_with_the_reason() {
+        let missing = io_uring(Err("io_uring_setup failed: EPERM"));
+        let why = "io_uring is not available here: io_uring_setup failed: EPERM";
+        assert_eq!(verdict(Some(&missing), None), Verdict::Ignore(why.into()));
+        assert_eq!(
+            verdict(Some(&missing), Some("io_uringx,other")),
+            Verdict::Ignore(why.into())
+        );
+    }
+
+    #[test]
+    fn a_missing_need_the_machine_must_have_fails() {
+        let missing = io_uring(Err("io_uring_setup failed: EPERM"));
+        for require in ["io_uring", "other, io_uring"] {
+            let Verdict::Fail(why) = verdict(Some(&missing), Some(require)) else {
+                panic!("{require:?}: not a failure");
+            };
+            assert!(
+                why.contains("io_uring_setup failed: EPERM") && why.contains(REQUIRE),
+                "{why}"
+            );
+        }
+    }
 }

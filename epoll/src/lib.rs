@@ -68,9 +68,18 @@
 //!   close), counted over all workers.
 //! - With `--workers N`, `SO_REUSEPORT` places a client by a hash of its
 //!   address and port, not by load: workers can be unevenly busy. A client
-//!   stays on its worker for its whole life. Two servers started by the same
-//!   user on the same port both with `--workers` > 1 would share the port
-//!   instead of the second failing with "address in use".
+//!   stays on its worker for its whole life.
+//! - A port in use is refused with `--workers N` too. `SO_REUSEPORT` would
+//!   let a second server of the same user share the port (and take part of
+//!   its clients) instead of failing with "address in use", so once the
+//!   first listener listens, `plumbing::reuse_port` lists the sockets
+//!   listening on the port (`/proc/self/net/tcp`) and refuses to start if
+//!   one is not its own: one line, exit 1. The race that remains: two
+//!   servers started at the same instant both bind before either looks.
+//!   It is harmless because each looks only after its own listener
+//!   listens, so the second to look sees the first: at worst both refuse,
+//!   never both serve. A program that joins later without looking is not
+//!   caught: the sharing is then that program's doing.
 //!
 //! ## Try it
 //! ```text

@@ -38,6 +38,8 @@
 //!
 //! - [`args`]: [`CommonArgs`], the flags every server takes, and [`parse`].
 //! - [`start`]: [`run`], [`Server`], [`listen`], [`raise_fd_limit`].
+//! - [`reuse_port`]: refusing a port another process holds, when the
+//!   listeners are bound with SO_REUSEPORT (which would let them share it).
 //! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
 //! - [`trace`]: the `--trace` lines, and the [`trace!`] macro.
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
@@ -52,6 +54,7 @@ pub mod accept;
 pub mod args;
 pub mod conn;
 pub mod errors;
+pub mod reuse_port;
 pub mod shutdown;
 pub mod start;
 pub mod table;

@@ -48,7 +48,9 @@ pub fn run(
 
 /// [`run`] for a model whose threads each take a listener of their own on
 /// the same port (`epoll --workers N`): the first listener is bound with
-/// SO_REUSEPORT, so that [`Server::listen_again`] can bind the others.
+/// SO_REUSEPORT, so that [`Server::listen_again`] can bind the others, and
+/// a port that another process listens on is refused all the same
+/// ([`reuse_port`](crate::reuse_port) says how).
 pub fn run_reuse_port(
     name: &str,
     default_port: u16,
@@ -100,6 +102,11 @@ fn start(default_port: u16, args: &CommonArgs, reuse_port: bool) -> Result<Serve
         .addr
         .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)));
     let listener = listen(addr, reuse_port).map_err(|e| Failure("cannot listen", e))?;
+    if reuse_port {
+        // The kernel let the bind join any SO_REUSEPORT listener of this
+        // user on the port: refuse if one belongs to another process.
+        crate::reuse_port::refuse_if_shared(&listener).map_err(|e| Failure("cannot listen", e))?;
+    }
     let addr = listener
         .local_addr()
         .map_err(|e| Failure("cannot listen", e))?;

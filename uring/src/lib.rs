@@ -57,7 +57,10 @@
 //! EAGAIN. EINTR from `io_uring_enter` is retried; it cannot stretch a
 //! deadline, which is an operation in the ring. A `recv` that finds the
 //! pool empty (ENOBUFS) is submitted again. A completion for a connection
-//! being closed only frees what it held.
+//! being closed only frees what it held. A `recv` that brought bytes always
+//! names the pool buffer that holds them; one that named none would fail
+//! its connection (`ops::Received::Unnamed`), never be read from a buffer
+//! picked by guess.
 //!
 //! Out of fds: an accept that completes with EMFILE hands over to the
 //! non-blocking accept of the other event loops (`plumbing::conn::Acceptor`)
@@ -67,7 +70,8 @@
 //! - io_uring must be there and allowed: at start the ring is built and
 //!   probed for every operation used, and the buffer ring registered; where
 //!   that fails (seccomp, `kernel.io_uring_disabled`, a kernel before 5.19),
-//!   the server prints one line and exits 1.
+//!   the server prints one line and exits 1 (`cargo run -p uring --example
+//!   without_io_uring -- target/release/uring` shows it).
 //! - `--max-conns N`: client N+1 gets `503 Service Unavailable`.
 //! - One thread, one ring.
 //!
@@ -82,7 +86,8 @@
 //! - `server.rs`: the loop: queue, submit and wait, complete; its accept
 //!   side in `server/accept.rs`, its timeout in `server/timer.rs`.
 //! - `client.rs`: one connection, what it has in flight, and its stash.
-//! - `ops.rs`: the operations, as `user_data` names them, and `queue`.
+//! - `ops.rs`: the operations, as `user_data` names them, `queue`, and
+//!   what a `recv` completion says (`Received`).
 //! - `sys.rs`: the unsafe part: the ring and its probe, queueing an
 //!   operation, the buffer pool, adopting an accepted fd.
 

@@ -1,10 +1,11 @@
-//! What goes into the ring: the kinds of operation and how each is named in
-//! its `user_data`, and the one place an operation is queued.
+//! What goes into the ring and what comes out: the kinds of operation and
+//! how each is named in its `user_data`, the one place an operation is
+//! queued, and what a `recv` completion says.
 
 use std::io;
 
 use io_uring::types::Fd;
-use io_uring::{IoUring, opcode, squeue};
+use io_uring::{IoUring, cqueue, opcode, squeue};
 use nix::libc;
 
 use crate::Shots;
@@ -102,7 +103,87 @@ pub(crate) fn queue(ring: &mut IoUring, entry: squeue::Entry, op: Op) -> io::Res
 }
 // ANCHOR_END: queue
 
+// ANCHOR: received
+/// What a `recv` completion says, read from its result and flags: the one
+/// place the loop reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// `len` bytes, in pool buffer `id` (`IORING_CQE_F_BUFFER` names it).
+    Bytes { id: u16, len: usize },
+    /// `len` bytes, but no buffer named. The kernel names the buffer of
+    /// every `recv` that took one from the pool, so this cannot happen; if
+    /// it did, the bytes could not be found, and any buffer taken instead
+    /// (buffer 0, say) may hold another client's bytes. The loop fails the
+    /// connection rather than guess.
+    Unnamed { len: usize },
+    /// The peer closed its side (EOF).
+    Eof,
+    /// An error: the negative errno.
+    Failed(i32),
+}
+
+impl Received {
+    pub(crate) fn of(result: i32, flags: u32) -> Received {
+        match (result, cqueue::buffer_select(flags)) {
+            (n, Some(id)) if n > 0 => Received::Bytes {
+                id,
+                len: n as usize,
+            },
+            (n, None) if n > 0 => Received::Unnamed { len: n as usize },
+            (0, _) => Received::Eof,
+            (n, _) => Received::Failed(n),
+        }
+    }
+}
+// ANCHOR_END: received
+
 /// A completion's negative result as an error name, for trace lines.
 pub(crate) fn errno(result: i32) -> io::Error {
     io::Error::from_raw_os_error(-result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The completion flags, from the kernel's include/uapi/linux/io_uring.h.
+    const IORING_CQE_F_BUFFER: u32 = 1 << 0;
+    const IORING_CQE_F_MORE: u32 = 1 << 1;
+    const IORING_CQE_BUFFER_SHIFT: u32 = 16;
+
+    /// The flags of a completion that took pool buffer `id`.
+    fn buffer(id: u16) -> u32 {
+        IORING_CQE_F_BUFFER | u32::from(id) << IORING_CQE_BUFFER_SHIFT
+    }
+
+    #[test]
+    fn a_recv_completion_says_bytes_eof_or_an_error() {
+        assert_eq!(
+            Received::of(89, buffer(7)),
+            Received::Bytes { id: 7, len: 89 }
+        );
+        assert_eq!(
+            Received::of(1, buffer(0)),
+            Received::Bytes { id: 0, len: 1 }
+        );
+        assert_eq!(Received::of(0, 0), Received::Eof);
+        assert_eq!(Received::of(0, buffer(3)), Received::Eof);
+        let reset = -libc::ECONNRESET;
+        assert_eq!(Received::of(reset, 0), Received::Failed(reset));
+        assert_eq!(
+            Received::of(-libc::ENOBUFS, 0),
+            Received::Failed(-libc::ENOBUFS)
+        );
+    }
+
+    #[test]
+    fn bytes_without_a_buffer_id_are_not_taken_from_buffer_0() {
+        // IORING_CQE_F_BUFFER unset: `buffer_select` is None, and the old
+        // `unwrap_or_default()` would have read pool buffer 0.
+        assert_eq!(Received::of(5, 0), Received::Unnamed { len: 5 });
+        assert_eq!(
+            Received::of(4096, IORING_CQE_F_MORE),
+            Received::Unnamed { len: 4096 }
+        );
+    }
 }

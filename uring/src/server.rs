@@ -24,7 +24,7 @@ mod timer;
 
 use crate::Shots;
 use crate::client::{Client, SendBuffers};
-use crate::ops::{self, Op, errno, queue};
+use crate::ops::{self, Op, Received, errno, queue};
 use crate::sys::Pool;
 
 /// The server: one ring, one thread.
@@ -195,33 +195,41 @@ impl Loop {
             }
             let fd = client.stream.as_raw_fd();
             let now = self.now;
-            match result {
-                n if n > 0 => {
-                    let id = buffer.unwrap_or_default();
-                    trace!("recv (read) fd={fd}: {n} bytes (buffer {id})");
-                    client.take_input(self.pool.filled(id, n as usize), now);
+            match Received::of(result, flags) {
+                Received::Bytes { id, len } => {
+                    trace!("recv (read) fd={fd}: {len} bytes (buffer {id})");
+                    client.take_input(self.pool.filled(id, len), now);
                 }
-                0 if client.stash.is_empty() => {
+                // No buffer named: the bytes cannot be found, and any
+                // buffer taken instead may be another client's. Cannot
+                // happen; if it does, this connection fails, no other.
+                Received::Unnamed { len } => {
+                    trace!("recv fd={fd}: {len} bytes in no named buffer (no IORING_CQE_F_BUFFER)");
+                    client.failed = true;
+                }
+                Received::Eof if client.stash.is_empty() => {
                     trace!("recv fd={fd}: EOF");
                     client.state.received_eof(now);
                 }
-                0 => client.stashed_eof = true,
+                Received::Eof => client.stashed_eof = true,
                 // A kernel before 6.0 refuses multishot recv: fall back.
-                n if -n == libc::EINVAL && self.recv_shots == Shots::Multi => {
+                Received::Failed(n) if -n == libc::EINVAL && self.recv_shots == Shots::Multi => {
                     trace!(
                         "recv fd={fd}: multishot refused (EINVAL), falling back to single receives"
                     );
                     self.recv_shots = Shots::Single;
                 }
                 // Stopped by `settle` (backpressure or closing).
-                n if -n == libc::ECANCELED => trace!("recv fd={fd}: stopped"),
+                Received::Failed(n) if -n == libc::ECANCELED => trace!("recv fd={fd}: stopped"),
                 // No free buffer in the pool this round: submitted again.
-                n if -n == libc::ENOBUFS => trace!("recv fd={fd}: ENOBUFS, again"),
+                Received::Failed(n) if -n == libc::ENOBUFS => {
+                    trace!("recv fd={fd}: ENOBUFS, again")
+                }
                 // Interrupted before anything was read: submitted again.
-                n if -n == libc::EINTR || -n == libc::EAGAIN => {
+                Received::Failed(n) if -n == libc::EINTR || -n == libc::EAGAIN => {
                     trace!("recv fd={fd}: {}, again", errno(n))
                 }
-                n => {
+                Received::Failed(n) => {
                     trace!("recv fd={fd}: {}", errno(n));
                     client.failed = true;
                 }

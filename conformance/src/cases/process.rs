@@ -1,9 +1,10 @@
 //! The process itself: flags, start-up failures, signals, `--trace`, `--help`.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use socket2::{Domain, Socket, Type};
 
 use crate::client::{Client, check};
 use crate::server::Exited;
@@ -18,7 +19,7 @@ pub fn cases() -> Vec<Case> {
         ),
         Case::new(
             "port_in_use_exit_1",
-            "An address in use: one clear line, no panic, exit 1.",
+            "An address in use (held plainly, with SO_REUSEPORT, or by a first copy of the same server): one clear line, no panic, exit 1.",
             port_in_use,
         ),
         Case::new(
@@ -97,11 +98,56 @@ fn expect_start_failure(exited: &Exited, mentions: &str) -> Outcome {
     })
 }
 
+/// The port is held three ways, and the server must refuse each: by a
+/// program that listens plainly (most do); by one that listens with
+/// SO_REUSEPORT, as a server with workers does (the kernel would let a
+/// server that sets it too share the port, and split the clients between
+/// the two); and by a first copy of the same server with the same flags,
+/// the mistake of starting it twice.
 fn port_in_use(target: &Target) -> Outcome {
-    let taken = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let plain = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    refuses_port_of(target, &plain, "a plain listener")?;
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let reuse_port = reuse_port_listener(loopback).map_err(|e| e.to_string())?;
+    refuses_port_of(target, &reuse_port, "an SO_REUSEPORT listener")?;
+    let first = target.start(&[])?;
+    let addr = first.addr.to_string();
+    target
+        .run_to_exit(&["--addr", &addr], START_LIMIT)
+        .and_then(|exited| expect_start_failure(&exited, "in use"))
+        .map_err(|e| format!("beside a copy of itself: {e}"))?;
+    // The first copy still has the port, and serves.
+    let response = Client::connect(first.addr)?.get("/numbers.txt")?;
+    check(response.status == 200, || {
+        format!(
+            "the first copy answers {} after the second refused",
+            response.status
+        )
+    })?;
+    first.finish()
+}
+
+/// How long a server that should refuse its port may take to exit.
+const START_LIMIT: Duration = Duration::from_secs(10);
+
+/// Starts the server on the port `taken` listens on, and expects it to refuse.
+fn refuses_port_of(target: &Target, taken: &TcpListener, holder: &str) -> Outcome {
     let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
-    let exited = target.run_to_exit(&["--addr", &addr], Duration::from_secs(10))?;
-    expect_start_failure(&exited, "in use")
+    target
+        .run_to_exit(&["--addr", &addr], START_LIMIT)
+        .and_then(|exited| expect_start_failure(&exited, "in use"))
+        .map_err(|e| format!("beside {holder}: {e}"))
+}
+
+/// A listener bound as a server with workers binds its own: SO_REUSEADDR
+/// and SO_REUSEPORT.
+fn reuse_port_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(16)?;
+    Ok(socket.into())
 }
 
 fn missing_root(target: &Target) -> Outcome {
