@@ -14,7 +14,10 @@ conformance/tests/book.rs), with no mdBook needed:
 - every {{#include}} in every chapter passes the rule above;
 - every relative link and image in a chapter leads somewhere: the file
   exists, and a `#fragment` names a heading of the page it points to (ids
-  made the way mdBook makes them).
+  made the way mdBook makes them);
+- no "What it costs" section types a figure a run produced (a number with a
+  unit, a ratio, a share, a decimal) in its prose: its figures are the
+  included tables of `bench compare`, and the prose reads them.
 It prints one line per fault and exits 1 if there is any.
 
 `check-book.py check-html BOOK_DIR` does the same for the rendered book
@@ -102,6 +105,33 @@ def link_faults(src_dir, source, content):
                     yield f"{where}: no heading #{fragment} in {full}"
 
 
+# A measured figure as prose would type it: a number with a unit of time,
+# size, rate or share, a ratio, or any decimal number. Scenario parameters
+# are written as code (`/delay/100`, `--stack-size 8192`) or in words.
+FIGURE = re.compile(
+    r"(?<![\w/.\-])\d[\d,]*(?:\.\d+)?\s*"
+    r"(?:×|x\b|%|µs\b|us\b|ms\b|ns\b|s\b|KB\b|kB\b|KiB\b|MB\b|MiB\b|GB\b|B\b|bytes\b"
+    r"|req/s|requests/s|msg/s|messages/s|MB/s)"
+    r"|(?<![\w/.\-])\d+\.\d+(?![\w.])"
+)
+# What is not prose: code, includes, comments, and the targets of links.
+NOT_PROSE = re.compile(
+    r"```.*?```|`[^`\n]*`|\{\{#[^}]*\}\}|<!--.*?-->|\]\([^)]*\)", re.S
+)
+
+
+def typed_figure_faults(source, content):
+    """Figures typed into a "What it costs" section, where every figure
+    must come from a run and be included (the tables `bench compare`
+    writes), so that the prose reads figures and never retypes them."""
+    for section in re.finditer(r"^(#+) What it costs\s*$(.*?)(?=^#{1,2} |\Z)", content, re.S | re.M):
+        prose = NOT_PROSE.sub(" ", section.group(2))
+        for match in FIGURE.finditer(prose):
+            line = prose[: match.start()].count("\n")
+            text = prose.splitlines()[line].strip() if prose.splitlines() else ""
+            yield f"{source}: a typed figure {match.group(0)!r} in What it costs: {text[:80]!r}"
+
+
 def summary_chapters(src_dir):
     """The chapter files SUMMARY.md lists, in order."""
     with open(os.path.join(src_dir, "SUMMARY.md"), encoding="utf-8") as f:
@@ -119,6 +149,7 @@ def check(src_dir):
             content = f.read()
         yield from include_faults(os.path.dirname(full), chapter, content)
         yield from link_faults(src_dir, chapter, content)
+        yield from typed_figure_faults(chapter, content)
 
 
 def html_faults(book_dir):

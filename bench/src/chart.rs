@@ -7,15 +7,52 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One bar: the server's name, its figure (`None`: it could not run, or
-/// failed), and the text printed after the bar (the figure, or why not).
+/// failed), the spread of its rounds, and the text printed after the bar
+/// (the figure, or why not).
 pub struct Bar {
     /// The server and its flags.
     pub name: String,
-    /// The figure, in the chart's unit.
+    /// The figure, in the chart's unit: the median of the rounds.
     pub value: Option<f64>,
+    /// The smallest and largest round, drawn as a whisker across the bar's end.
+    pub spread: Option<(f64, f64)>,
     /// Printed at the end of the bar.
     pub label: String,
+    /// How the bar is coloured.
+    pub kind: Kind,
 }
+
+/// What a bar stands for, which decides its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A model of the course.
+    Model,
+    /// `epoll`: every ratio in the book is to it.
+    Reference,
+    /// nginx, the production server measured beside the models.
+    Peer,
+    /// The client, not the server, was the limit: not ranked.
+    ClientBound,
+}
+
+impl Kind {
+    fn colour(self) -> RGBColor {
+        match self {
+            Kind::Model => RGBColor(70, 110, 180),
+            Kind::Reference => RGBColor(220, 120, 30),
+            Kind::Peer => RGBColor(60, 150, 80),
+            Kind::ClientBound => RGBColor(175, 175, 175),
+        }
+    }
+}
+
+/// The legend under every chart: what the colours and whiskers mean.
+const LEGEND: [(Kind, &str); 4] = [
+    (Kind::Model, "model"),
+    (Kind::Reference, "epoll (the reference)"),
+    (Kind::Peer, "nginx"),
+    (Kind::ClientBound, "client-bound: not ranked"),
+];
 
 /// How the figures are laid along the axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +64,9 @@ pub enum Scale {
     Log,
 }
 
-/// Draws `bars` into an SVG file at `path`: `title` above, `unit` under the
-/// axis, one bar per server with its name on the left.
+/// Draws `bars` into an SVG file at `path`: `title` above, `unit` (with
+/// which way is better) under the axis, one bar per server with its name on
+/// the left, a whisker for the spread of the rounds, and a legend.
 pub fn bars(
     path: &Path,
     title: &str,
@@ -42,14 +80,16 @@ pub fn bars(
     };
     let max = bars
         .iter()
-        .filter_map(|b| b.value)
+        .flat_map(|b| [b.value, b.spread.map(|s| s.1)])
+        .flatten()
         .map(at)
         .fold(1.0, f64::max);
-    let height = 90 + 24 * bars.len() as u32;
+    let height = 120 + 24 * bars.len() as u32;
     let root = SVGBackend::new(path, (820, height)).into_drawing_area();
     let failed = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
     root.fill(&WHITE).map_err(|e| failed(&e))?;
-    let mut chart = ChartBuilder::on(&root)
+    let (plot, legend) = root.split_vertically(height - 30);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(44)
@@ -85,15 +125,27 @@ pub fn bars(
                 (0.0, SegmentValue::Exact(y)),
                 (at(bar.value?), SegmentValue::Exact(y + 1)),
             ],
-            RGBColor(70, 110, 180).filled(),
+            bar.kind.colour().filled(),
         );
         rect.set_margin(4, 4, 0, 0);
         Some(rect)
     });
     chart.draw_series(filled).map_err(|e| failed(&e))?;
+    // The spread of the rounds: a line from the smallest to the largest,
+    // across the end of the bar.
+    let whiskers = bars.iter().enumerate().filter_map(|(i, bar)| {
+        let (min, max) = bar.spread?;
+        let y = SegmentValue::CenterOf(row(i));
+        Some(PathElement::new(
+            vec![(at(min), y.clone()), (at(max), y)],
+            BLACK.stroke_width(2),
+        ))
+    });
+    chart.draw_series(whiskers).map_err(|e| failed(&e))?;
     let style = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Left, VPos::Center));
     let labels = bars.iter().enumerate().map(|(i, bar)| {
-        let x = bar.value.map_or(0.0, at) + max * 0.01;
+        let end = bar.spread.map_or(bar.value.unwrap_or(0.0), |s| s.1);
+        let x = at(end.max(bar.value.unwrap_or(0.0))) + max * 0.01;
         Text::new(
             bar.label.clone(),
             (x, SegmentValue::CenterOf(row(i))),
@@ -101,7 +153,30 @@ pub fn bars(
         )
     });
     chart.draw_series(labels).map_err(|e| failed(&e))?;
+    draw_legend(&legend).map_err(|e| failed(&e))?;
     root.present().map_err(|e| failed(&e))
+}
+
+/// The colours' meaning, and the whisker's, in one line under the chart.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut x = 12;
+    for (kind, words) in LEGEND {
+        area.draw(&Rectangle::new(
+            [(x, 9), (x + 14, 21)],
+            kind.colour().filled(),
+        ))?;
+        area.draw(&Text::new(words, (x + 19, 15), style.clone()))?;
+        x += 19 + 7 * words.len() as i32 + 16;
+    }
+    area.draw(&PathElement::new(
+        vec![(x, 15), (x + 18, 15)],
+        BLACK.stroke_width(2),
+    ))?;
+    area.draw(&Text::new("spread of the rounds", (x + 23, 15), style))?;
+    Ok(())
 }
 
 /// `12345.6` as `12,346`: the axis and bar labels.

@@ -9,7 +9,8 @@
 //! - [`hello_threads`]: experiment 4's echo client: 100 threads that each
 //!   connect, send `hello N`, and check the echo. The figure is the time
 //!   until all 100 are back.
-//! - [`ab`]: experiment 1 runs the real `ab` (apache2-utils), parsed here.
+//! - [`ab`]: experiment 1 runs the real `ab` (apache2-utils), parsed here;
+//!   [`wrk`] is run and parsed the same way, beside `bench load`.
 //!
 //! Every client has a deadline: a server that never answers is a failure
 //! with a reason, not a hang.
@@ -114,10 +115,86 @@ pub struct AbReport {
 
 /// Whether `ab` is on `PATH`.
 pub fn ab_installed() -> bool {
-    Command::new("ab")
-        .arg("-V")
+    installed("ab", "-V")
+}
+
+/// Whether `wrk` is on `PATH`.
+pub fn wrk_installed() -> bool {
+    // `wrk -v` prints its version and exits 1.
+    Command::new("wrk").arg("-v").output().is_ok()
+}
+
+/// Whether `tool flag` runs and succeeds.
+fn installed(tool: &str, flag: &str) -> bool {
+    Command::new(tool)
+        .arg(flag)
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// What a `wrk` run reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WrkReport {
+    /// Requests completed (`N requests in ...`).
+    pub requests: u64,
+    /// `Requests/sec`.
+    pub requests_per_s: f64,
+    /// Socket errors (connect, read, write, timeout) and non-2xx answers.
+    pub errors: u64,
+}
+
+/// Runs `wrk -t1 -cCONNECTIONS -dSECONDSs URL` (keep-alive, one thread, as
+/// the epoll chapter compares it with `bench load`) and parses its report.
+pub fn wrk(url: &str, connections: usize, seconds: u64) -> io::Result<WrkReport> {
+    let output = Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .arg(url)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    parse_wrk(&text).ok_or_else(|| {
+        io::Error::other(format!(
+            "wrk exited {} with no report: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    })
+}
+
+/// The figures of a `wrk` report, or `None` if its summary is missing.
+pub fn parse_wrk(report: &str) -> Option<WrkReport> {
+    let requests = report
+        .lines()
+        .find(|l| l.contains(" requests in "))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let requests_per_s = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    // "Socket errors: connect 0, read 0, write 0, timeout 0"
+    let socket: u64 = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .map_or(0, |counts| {
+            counts
+                .split(',')
+                .filter_map(|c| c.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum()
+        });
+    let non_2xx: u64 = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    Some(WrkReport {
+        requests,
+        requests_per_s,
+        errors: socket + non_2xx,
+    })
 }
 
 /// Runs `ab -q -n REQUESTS -c CONCURRENCY URL` (new connection per request,
@@ -179,6 +256,30 @@ mod tests {
             parse_ab("apr_socket_recv: Connection reset by peer\n"),
             None
         );
+    }
+
+    /// The parser reads wrk's summary and counts its errors; a report with
+    /// no summary (wrk could not connect at all) is refused.
+    #[test]
+    fn parses_a_wrk_report() {
+        let report = "Running 2s test @ http://127.0.0.1:8080/numbers.txt\n\
+            \x20 1 threads and 100 connections\n\
+            \x20 Thread Stats   Avg      Stdev     Max   +/- Stdev\n\
+            \x20   Latency     1.01ms  166.42us   3.92ms   90.52%\n\
+            \x20 201234 requests in 2.00s, 18.91MB read\n\
+            \x20 Socket errors: connect 0, read 2, write 0, timeout 1\n\
+            \x20 Non-2xx or 3xx responses: 4\n\
+            Requests/sec: 100584.21\n\
+            Transfer/sec:      9.45MB\n";
+        assert_eq!(
+            parse_wrk(report),
+            Some(WrkReport {
+                requests: 201234,
+                requests_per_s: 100584.21,
+                errors: 7
+            })
+        );
+        assert_eq!(parse_wrk("unable to connect to 127.0.0.1:1\n"), None);
     }
 
     /// Ten sleepers against a server that answers one connection at a time,

@@ -20,7 +20,6 @@
 //! - The report (a table, `compare.json`, `compare.md`, and the SVG charts
 //!   of [`crate::chart`]) is written by `main.rs`.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,13 +29,13 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::clients;
-use crate::echo::{self, EchoConfig};
-use crate::hold::{self, HoldConfig};
-use crate::load::{self, LoadConfig, Shared, Stop};
-use crate::target::Target;
+mod cell;
+mod scenario;
+
+pub use cell::{Cell, Round, median};
+pub use scenario::{Better, Durations, Scenario};
 
 /// What a model cannot do, once: the cells it cannot fill say this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,203 +145,6 @@ fn nginx_row() -> Variant {
     }
 }
 
-/// The scenarios, in the table's column order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scenario {
-    /// `/numbers.txt` over 100 keep-alive connections.
-    KeepAlive,
-    /// `/numbers.txt` at concurrency 100, a new connection per request (ab).
-    Close,
-    /// `/bytes/65536` over 100 keep-alive connections.
-    Big,
-    /// `/delay/100` over 1,000 connections: waiting costs nothing?
-    Delay,
-    /// 128-byte echo messages over 100 connections.
-    Echo,
-    /// 10,000 (19,000 where the model can) idle keep-alive connections:
-    /// experiment 5.
-    Hold,
-    /// `ab -n 10000 -c 100` on `/numbers.txt`: experiment 1, with the
-    /// sources' own tool.
-    Ab,
-    /// Ten `GET /delay/500` at once, the time until the last answer:
-    /// experiment 3.
-    Sleep,
-    /// 100 threads each send `hello N` and wait for its echo: experiment 4.
-    Hello,
-}
-
-impl Scenario {
-    /// Every scenario, in column order.
-    pub const ALL: [Scenario; 9] = [
-        Scenario::KeepAlive,
-        Scenario::Close,
-        Scenario::Big,
-        Scenario::Delay,
-        Scenario::Echo,
-        Scenario::Hold,
-        Scenario::Ab,
-        Scenario::Sleep,
-        Scenario::Hello,
-    ];
-
-    /// The name `--scenario` takes and the JSON uses.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scenario::KeepAlive => "keepalive",
-            Scenario::Close => "close",
-            Scenario::Big => "64k",
-            Scenario::Delay => "delay",
-            Scenario::Echo => "echo",
-            Scenario::Hold => "hold",
-            Scenario::Ab => "ab",
-            Scenario::Sleep => "sleep",
-            Scenario::Hello => "hello",
-        }
-    }
-
-    /// The column heading: what was measured, and its unit.
-    pub fn heading(self) -> &'static str {
-        match self {
-            Scenario::KeepAlive => "keep-alive c100 (req/s)",
-            Scenario::Close => "new conn. c100 (req/s)",
-            Scenario::Big => "64 KiB c100 (MB/s)",
-            Scenario::Delay => "/delay/100 c1000 (req/s)",
-            Scenario::Echo => "echo 128 B c100 (msg/s)",
-            Scenario::Hold => "hold (B per conn.)",
-            Scenario::Ab => "ab -c100 (req/s)",
-            Scenario::Sleep => "10 × /delay/500 (s)",
-            Scenario::Hello => "100 hello threads (ms)",
-        }
-    }
-
-    /// What the scenario does, in a sentence: the chart's title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Scenario::KeepAlive => "GET /numbers.txt over 100 keep-alive connections",
-            Scenario::Close => "GET /numbers.txt at concurrency 100, a new connection per request",
-            Scenario::Big => "GET /bytes/65536 over 100 keep-alive connections",
-            Scenario::Delay => "GET /delay/100 over 1,000 connections (ideal: 10,000 req/s)",
-            Scenario::Echo => "echo: 128-byte messages over 100 connections",
-            Scenario::Hold => "server memory per idle keep-alive connection",
-            Scenario::Ab => "ab -n 10000 -c 100 /numbers.txt, a new connection per request",
-            Scenario::Sleep => "ten GET /delay/500 at once: seconds until the last answer",
-            Scenario::Hello => "echo: 100 threads send `hello N` at once, ms until all are back",
-        }
-    }
-
-    /// Why `variant` cannot run this scenario, if it cannot.
-    pub fn cannot(self, variant: &Variant, quick: bool) -> Option<String> {
-        let limits = variant.limits;
-        if limits.static_only {
-            return match self {
-                Scenario::Big | Scenario::Delay | Scenario::Sleep => {
-                    Some("static files only".to_string())
-                }
-                Scenario::Echo | Scenario::Hello => Some("HTTP only".to_string()),
-                _ => None,
-            };
-        }
-        match (self, limits.at_a_time) {
-            // Clients that come and go, or few: a server with N at a time
-            // serves them in turns, which is what these scenarios show.
-            (Scenario::Close | Scenario::Ab | Scenario::Sleep | Scenario::Hello, _) => None,
-            // With 100 or 1,000 clients that keep their connections, the
-            // ones past the first few wait for ever in the backlog.
-            (_, Some(1)) => Some("one conn. at a time".to_string()),
-            (_, Some(n)) => Some(format!("{n} conn. at a time")),
-            // Clients past fd 1023 are refused, by design.
-            (Scenario::Hold, None) if limits.fd_setsize && !quick => {
-                Some("fds >= 1024 refused".to_string())
-            }
-            _ => None,
-        }
-    }
-
-    /// How many connections a hold asks of `variant`.
-    fn hold_count(self, variant: &Variant, quick: bool) -> usize {
-        let limits = variant.limits;
-        let full = if limits.process_per_connection {
-            1_000
-        } else if limits.thread_per_connection || limits.static_only {
-            // nginx reset 256 of 19,000 connections opened at 5,000 a
-            // second in one full run (why is not known yet); it holds 10,000.
-            10_000
-        } else {
-            19_000
-        };
-        if quick { full.min(300) } else { full }
-    }
-}
-
-/// One cell of the table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum Cell {
-    /// It ran and passed: the figure, and a remark (how many were held).
-    Ran {
-        /// The figure, in the scenario's unit.
-        value: f64,
-        /// What else to know about it, if anything.
-        note: Option<String>,
-        /// Further figures of the same run, by name (ab's mean time per
-        /// request, the bench's own memory in a hold): the book's
-        /// experiments chapter shows them.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        extra: BTreeMap<String, f64>,
-    },
-    /// The model cannot run this scenario, and why.
-    Cannot {
-        /// Why.
-        why: String,
-    },
-    /// It should have passed and did not.
-    Failed {
-        /// What went wrong.
-        why: String,
-    },
-}
-
-impl Cell {
-    /// The cell as the table and the charts print it: the one rule for
-    /// what a cell says, table or chart.
-    pub fn show(&self) -> String {
-        let number = crate::chart::figure;
-        match self {
-            Cell::Ran {
-                value, note: None, ..
-            } => number(*value),
-            Cell::Ran {
-                value,
-                note: Some(note),
-                ..
-            } => format!("{} ({note})", number(*value)),
-            Cell::Cannot { why } => format!("n/a: {why}"),
-            Cell::Failed { why } => format!("FAILED: {why}"),
-        }
-    }
-
-    /// The figure, if the scenario ran.
-    pub fn value(&self) -> Option<f64> {
-        match self {
-            Cell::Ran { value, .. } => Some(*value),
-            _ => None,
-        }
-    }
-}
-
-/// How long each measurement lasts.
-#[derive(Debug, Clone, Copy)]
-pub struct Durations {
-    /// Each load or echo run.
-    pub run: Duration,
-    /// How long a hold lasts once every connection is open.
-    pub hold: Duration,
-    /// Whether this is `--quick` (smaller holds, FD_SETSIZE models included).
-    pub quick: bool,
-}
-
 /// A server started for one scenario; stopped (SIGTERM, then SIGKILL) on drop.
 pub struct Server {
     /// The process, when we started it ourselves (nginx is started by its
@@ -390,7 +192,7 @@ impl Server {
         match addr {
             Some(addr) => {
                 server.addr = addr;
-                pin(server.pid(), 0);
+                settle_and_pin(server.pid());
                 Ok(server)
             }
             None => Err(io::Error::other(format!(
@@ -413,9 +215,7 @@ impl Server {
             .trim()
             .parse()
             .map_err(|_| io::Error::other("nginx.sh start printed no PID"))?;
-        for process in std::iter::once(pid).chain(crate::procfs::children(pid)) {
-            pin(process, 0);
-        }
+        settle_and_pin(pid);
         Ok(Server {
             child: None,
             pid,
@@ -451,7 +251,24 @@ impl Drop for Server {
     }
 }
 
-/// Pins process `pid` (0: this one) to `cpu`: the server on CPU 0, the
+/// How long a server may take, once it listens, to start its threads and
+/// workers (`epoll --workers 2` prints `listening on` before it starts its
+/// worker threads).
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// Lets a server that just started finish starting, then pins every thread
+/// of it and of its children to CPU 0 (the threads and children it starts
+/// later inherit the pin from their creator).
+fn settle_and_pin(pid: u32) {
+    std::thread::sleep(SETTLE);
+    for process in crate::procfs::tree(pid) {
+        for thread in crate::procfs::threads(process) {
+            pin(thread, 0);
+        }
+    }
+}
+
+/// Pins process or thread `pid` (0: this one) to `cpu`: the server on CPU 0, the
 /// bench on CPU 1, so neither steals from the other and the ratios between
 /// servers hold. Best effort: on a machine with one CPU the call fails and
 /// nothing is pinned. (A server inherits the bench's CPU when it starts,
@@ -463,206 +280,25 @@ pub fn pin(pid: u32, cpu: usize) {
     }
 }
 
-/// Runs one scenario against `variant` (its binary in the workspace's
-/// release directory; nginx through its script) and returns the cell.
+/// Runs one round of `scenario` against `variant`, on a server started for
+/// it (its binary in the workspace's release directory; nginx through its
+/// script) and stopped after.
 pub fn measure(
     variant: &Variant,
     scenario: Scenario,
     workspace: &Workspace,
-    durations: Durations,
-) -> Cell {
-    if let Some(why) = scenario.cannot(variant, durations.quick) {
-        return Cell::Cannot { why };
-    }
+    durations: &Durations,
+) -> Result<Round, String> {
     let mut args = variant.args.clone();
-    match scenario {
-        Scenario::Echo | Scenario::Hello => {
-            args.extend(["--proto".to_string(), "echo".to_string()])
-        }
-        Scenario::Hold => args.extend(["--max-conns".to_string(), "20000".to_string()]),
-        _ => {}
-    }
+    args.extend(scenario.server_args().iter().map(|a| a.to_string()));
     let started = match variant.limits.static_only {
         true => Server::nginx(&workspace.root),
         false => Server::start(&workspace.bin_dir.join(&variant.binary), &args),
     };
-    let server = match started {
-        Ok(server) => server,
-        Err(err) => {
-            return Cell::Failed {
-                why: format!("start: {err}"),
-            };
-        }
-    };
-    match run(scenario, &server, variant, durations) {
-        Ok(cell) => cell,
-        Err(err) => Cell::Failed {
-            why: err.to_string(),
-        },
-    }
-}
-
-/// The measurement itself, against a running server.
-fn run(scenario: Scenario, server: &Server, variant: &Variant, d: Durations) -> io::Result<Cell> {
-    let url = |path: &str| {
-        Target::parse_url(&format!("http://{}{path}", server.addr)).map_err(io::Error::other)
-    };
-    let load = |path: &str, connections: usize, keepalive: bool| -> io::Result<Cell> {
-        let config = LoadConfig {
-            target: url(path)?,
-            connections,
-            threads: 1,
-            stop: Stop::After(d.run),
-            keepalive,
-            pipeline: 1,
-            rate: None,
-            timeout: Duration::from_secs(2),
-            head: false,
-        };
-        let report = load::run(&config, &Shared::default())?;
-        let errors = report.errors.total();
-        Ok(match (errors, report.requests) {
-            (0, n) if n > 0 => Cell::Ran {
-                value: if path.starts_with("/bytes") {
-                    report.mb_per_s
-                } else {
-                    report.requests_per_s
-                },
-                note: None,
-                extra: BTreeMap::new(),
-            },
-            _ => Cell::Failed {
-                why: format!(
-                    "{} answered, {errors} errors ({:?})",
-                    report.requests, report.errors
-                ),
-            },
-        })
-    };
-    match scenario {
-        Scenario::KeepAlive => load("/numbers.txt", 100, true),
-        Scenario::Close => load("/numbers.txt", 100, false),
-        Scenario::Big => load("/bytes/65536", 100, true),
-        Scenario::Delay => load("/delay/100", 1000, true),
-        Scenario::Echo => {
-            let config = EchoConfig {
-                addr: server.addr,
-                connections: 100,
-                size: 128,
-                duration: d.run,
-                timeout: Duration::from_secs(2),
-            };
-            let report = echo::run(&config)?;
-            let errors = report.errors.total() + report.mismatches;
-            Ok(match (errors, report.messages) {
-                (0, n) if n > 0 => Cell::Ran {
-                    value: report.messages_per_s,
-                    note: None,
-                    extra: BTreeMap::new(),
-                },
-                _ => Cell::Failed {
-                    why: format!(
-                        "{} messages, {errors} errors or mismatches",
-                        report.messages
-                    ),
-                },
-            })
-        }
-        Scenario::Ab => {
-            if !clients::ab_installed() {
-                return Ok(Cell::Cannot {
-                    why: "ab not installed".to_string(),
-                });
-            }
-            let requests = if d.quick { 1_000 } else { 10_000 };
-            let url = format!("http://{}/numbers.txt", server.addr);
-            let report = clients::ab(&url, requests, 100)?;
-            Ok(match report.failed {
-                0 => Cell::Ran {
-                    value: report.requests_per_s,
-                    note: None,
-                    extra: BTreeMap::from([("mean_ms".to_string(), report.mean_ms)]),
-                },
-                failed => Cell::Failed {
-                    why: format!("ab: {failed} of {requests} requests failed"),
-                },
-            })
-        }
-        Scenario::Sleep => {
-            let took = clients::sleepers(server.addr, 10, 500, Duration::from_secs(10))?;
-            Ok(Cell::Ran {
-                value: took.as_secs_f64(),
-                note: None,
-                extra: BTreeMap::new(),
-            })
-        }
-        Scenario::Hello => {
-            let took = clients::hello_threads(server.addr, 100, Duration::from_secs(10))?;
-            Ok(Cell::Ran {
-                value: took.as_secs_f64() * 1000.0,
-                note: None,
-                extra: BTreeMap::new(),
-            })
-        }
-        Scenario::Hold => {
-            let n = scenario.hold_count(variant, d.quick);
-            let config = HoldConfig {
-                target: url("/numbers.txt")?,
-                connections: n,
-                ramp_count: 50,
-                ramp_every: Duration::from_millis(10),
-                keepalive: Duration::from_secs(60),
-                duration: d.hold,
-                pid: Some(server.pid()),
-                timeout: Duration::from_secs(5),
-            };
-            let report = hold::run(&config, |_| {})?;
-            let trouble = report.refused + report.reset + report.timed_out + report.bad_answers;
-            Ok(
-                match (
-                    report.held_at_end == n,
-                    trouble,
-                    report.server_bytes_per_connection,
-                ) {
-                    (true, 0, Some(bytes)) => Cell::Ran {
-                        value: bytes,
-                        note: Some(format!("{n} held")),
-                        extra: hold_extra(&report),
-                    },
-                    _ => Cell::Failed {
-                        why: format!(
-                            "held {} of {n} at the end; refused {}, reset {}, timed out {}, bad {}",
-                            report.held_at_end,
-                            report.refused,
-                            report.reset,
-                            report.timed_out,
-                            report.bad_answers
-                        ),
-                    },
-                },
-            )
-        }
-    }
-}
-
-/// The figures of a hold the experiments chapter sets beside the sources'
-/// Python client: the bench's own memory and CPU, and the HEADs answered.
-fn hold_extra(report: &hold::HoldReport) -> BTreeMap<String, f64> {
-    let seconds = report.samples.last().map_or(0.0, |s| s.t_s);
-    let mut extra = BTreeMap::new();
-    if let Some(rss) = report.bench_rss_full {
-        extra.insert("bench_rss_mb".to_string(), rss as f64 / 1e6);
-    }
-    if let Some(cpu) = report.bench_cpu_percent {
-        extra.insert("bench_cpu_percent".to_string(), cpu);
-    }
-    if let Some(rss) = report.server_rss_full {
-        extra.insert("server_rss_mb".to_string(), rss as f64 / 1e6);
-    }
-    if seconds > 0.0 {
-        extra.insert("heads_per_s".to_string(), report.requests as f64 / seconds);
-    }
-    extra
+    let server = started.map_err(|err| format!("start: {err}"))?;
+    scenario
+        .measure(&server, variant, durations)
+        .map_err(|err| err.to_string())
 }
 
 /// What `cargo metadata` says of the workspace.
@@ -712,6 +348,46 @@ pub fn workspace() -> io::Result<Workspace> {
         bin_dir: Path::new(target_dir).join("release"),
         root: PathBuf::from(root),
     })
+}
+
+/// The forking chapter's measurement apart: what a new process costs next
+/// to a new thread (`cargo run --release -p forking --example spawn_cost --
+/// --json`), pinned to CPU 0 like the servers. Its JSON object, as printed.
+pub fn spawn_cost() -> io::Result<serde_json::Value> {
+    let mut child = Command::new(cargo())
+        .args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "forking",
+            "--example",
+            "spawn_cost",
+        ])
+        .args(["--", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    // cargo builds, then runs the example as its child: pin the example
+    // once it is there (its forks and threads inherit the pin).
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        let tree = crate::procfs::tree(child.id());
+        if let Some(&example) = tree.get(1) {
+            for thread in crate::procfs::threads(example) {
+                pin(thread, 0);
+            }
+            break;
+        }
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        return Err(io::Error::other(format!("spawn_cost: {}", output.status)));
+    }
+    serde_json::from_slice(&output.stdout).map_err(io::Error::other)
 }
 
 /// Builds every server binary in release mode; cargo skips what is fresh.
@@ -807,49 +483,61 @@ mod tests {
         );
     }
 
-    /// Holds ask what each model can give: a process or a thread per
-    /// connection is held to fewer, and `--quick` to 300.
+    /// The stall needs two connections at once, a pool of two has them;
+    /// a missing tool says so rather than failing.
     #[test]
-    fn hold_counts_follow_the_model() {
-        let count = |name: &str, quick: bool| Scenario::Hold.hold_count(&variant(name), quick);
-        assert_eq!(count("epoll", false), 19_000);
-        assert_eq!(count("threaded", false), 10_000);
-        assert_eq!(count("forking", false), 1_000);
-        assert_eq!(count("uring", true), 300);
-        let nginx = nginx_row();
-        assert_eq!(Scenario::Hold.hold_count(&nginx, false), 10_000);
+    fn the_stall_runs_on_a_pool_of_two_but_not_on_one() {
+        assert_eq!(
+            Scenario::Stall
+                .cannot(&variant("blocking"), false)
+                .as_deref(),
+            Some("one conn. at a time")
+        );
+        assert_eq!(
+            Scenario::Stall.cannot(&variant("forking --workers 2"), false),
+            None
+        );
+        assert_eq!(Scenario::Idle.cannot(&variant("blocking"), false), None);
+        assert_eq!(
+            Scenario::Stall.cannot(&nginx_row(), false).as_deref(),
+            Some("static files only")
+        );
     }
 
-    /// Every kind of cell prints something: never a blank.
+    /// Holds ask what each model can give: a process or a thread per
+    /// connection is held to fewer.
     #[test]
-    fn no_cell_is_blank() {
-        let cells = [
-            Cell::Ran {
-                value: 1234.4,
-                note: None,
-                extra: BTreeMap::new(),
-            },
-            Cell::Ran {
-                value: 348.0,
-                note: Some("19000 held".into()),
-                extra: BTreeMap::from([("bench_rss_mb".to_string(), 9.5)]),
-            },
-            Cell::Cannot {
-                why: "one conn. at a time".into(),
-            },
-            Cell::Failed {
-                why: "2 errors".into(),
-            },
-        ];
-        let shown: Vec<String> = cells.iter().map(Cell::show).collect();
+    fn hold_counts_follow_the_model() {
+        let durations = |hold_connections| Durations {
+            run: Duration::from_secs(1),
+            hold: Duration::from_secs(1),
+            hold_connections,
+            ab_requests: 1000,
+            quick: false,
+        };
+        let count = |name: &str, n: usize| Scenario::Hold.hold_count(&variant(name), &durations(n));
+        assert_eq!(count("epoll", 19_000), 19_000);
+        assert_eq!(count("threaded", 19_000), 10_000);
+        assert_eq!(count("forking", 19_000), 1_000);
+        assert_eq!(count("uring", 300), 300);
+        assert_eq!(count("forking", 300), 300);
         assert_eq!(
-            shown,
-            [
-                "1,234",
-                "348 (19000 held)",
-                "n/a: one conn. at a time",
-                "FAILED: 2 errors"
-            ]
+            Scenario::Hold.hold_count(&nginx_row(), &durations(19_000)),
+            10_000
         );
+    }
+
+    /// Every heading says its unit and which way is better.
+    #[test]
+    fn headings_mark_the_better_direction() {
+        assert_eq!(Scenario::KeepAlive.heading(), "keep-alive c100 (req/s ↑)");
+        assert_eq!(Scenario::Hold.heading(), "hold (B per conn. ↓)");
+        for scenario in Scenario::ALL {
+            let heading = scenario.heading();
+            assert!(
+                heading.ends_with("↑)") || heading.ends_with("↓)"),
+                "{heading}"
+            );
+        }
     }
 }

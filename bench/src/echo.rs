@@ -12,6 +12,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
+use crate::cost::{Client, Costs, Meter, Unit};
 use crate::net::{connect, connected, interrupted, wait, would_block};
 use crate::stats::{Errors, Percentiles, histogram, record};
 
@@ -28,6 +29,8 @@ pub struct EchoConfig {
     pub duration: Duration,
     /// How long a message may take to come back.
     pub timeout: Duration,
+    /// The server's PID (`--pid`): count what it costs per message.
+    pub pid: Option<u32>,
 }
 
 /// The result; `--json` prints it with these field names.
@@ -53,6 +56,10 @@ pub struct EchoReport {
     pub mismatches: u64,
     /// Failures by kind (`status` and `body` stay 0 here).
     pub errors: Errors,
+    /// What the server (`--pid`) cost per message, counted by the kernel.
+    pub server: Costs,
+    /// The bench's own share of a core.
+    pub client: Client,
 }
 
 /// One connection.
@@ -91,6 +98,7 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
     let (mut messages, mut mismatches) = (0u64, 0u64);
     let mut message = vec![0u8; config.size];
     let mut buf = vec![0u8; 64 * 1024];
+    let meter = Meter::start(config.pid);
     let start = Instant::now();
     for (i, slot) in slots.iter_mut().enumerate() {
         open(&poll, slot, i, config.addr, &mut errors);
@@ -182,6 +190,7 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
         }
     }
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    let totals = meter.stop();
     Ok(EchoReport {
         addr: config.addr.to_string(),
         connections: config.connections,
@@ -193,6 +202,8 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
         latency: Percentiles::of(&histogram),
         mismatches,
         errors,
+        server: totals.per(messages, Unit::Message),
+        client: totals.client(),
     })
 }
 

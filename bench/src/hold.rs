@@ -14,6 +14,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
+use crate::cost::{Client, Costs, Meter, Unit};
 use crate::net::{connect_spread, connected, interrupted, wait, would_block};
 use crate::procfs::{self, Usage};
 use crate::response::Parser;
@@ -34,7 +35,8 @@ pub struct HoldConfig {
     pub keepalive: Duration,
     /// How long to hold once the ramp is done.
     pub duration: Duration,
-    /// The server's PID, to read its memory and CPU.
+    /// The server's PID, to read its memory and CPU, and count what it
+    /// costs per HEAD answered.
     pub pid: Option<u32>,
     /// How long a HEAD may wait for its answer.
     pub timeout: Duration,
@@ -97,6 +99,15 @@ pub struct HoldReport {
     pub bench_rss_full: Option<u64>,
     /// The bench's own CPU use over the whole hold, percent of one core.
     pub bench_cpu_percent: Option<f64>,
+    /// The growth of the kernel's stacks over the held connections (the
+    /// machine's `KernelStack` in `/proc/meminfo`, so other processes'
+    /// threads count too): a thread's kernel stack is not in any RSS.
+    pub kernel_stack_per_connection: Option<f64>,
+    /// What the server (`--pid`) cost per HEAD answered, over the whole
+    /// hold, ramp included, counted by the kernel.
+    pub server: Costs,
+    /// The bench's own share of a core over the whole hold.
+    pub client: Client,
     /// One sample per second.
     pub samples: Vec<Sample>,
 }
@@ -145,9 +156,9 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
 
     let usage = || config.pid.and_then(procfs::usage);
     let rss_before = usage().map(|u| u.rss);
-    let mut rss_full = None;
+    let kernel_stack_before = procfs::kernel_stack();
+    let meter = Meter::start(config.pid);
     let own_before = procfs::own().map(|u| (Instant::now(), u.cpu));
-    let mut own_rss_full = None;
     let mut samples = Vec::new();
     let mut last_usage: Option<(Instant, Usage)> = usage().map(|u| (Instant::now(), u));
 
@@ -156,7 +167,7 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
     let mut next_ramp = start;
     let mut next_sample = start + Duration::from_secs(1);
     let mut events = Events::with_capacity(4096);
-    loop {
+    let (rss_full, own_rss_full, kernel_stack_full) = loop {
         let now = Instant::now();
         // Ramp: open the next step of connections.
         while slots.len() < config.connections && now >= next_ramp {
@@ -183,7 +194,13 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
             ramp_done_at = Some(now);
         }
         if ramp_done_at.is_some_and(|at| now >= at + config.duration) {
-            break;
+            // The held state, read with every connection still open (the
+            // end of the hold: the server has settled since the ramp).
+            break (
+                usage().map(|u| u.rss),
+                procfs::own().map(|u| u.rss),
+                procfs::kernel_stack(),
+            );
         }
         // Due HEADs.
         while let Some(&Reverse((due, i))) = timers.peek() {
@@ -224,10 +241,6 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
                 _ => None,
             };
             last_usage = current.map(|u| (now, u));
-            if ramp_done_at.is_some() && rss_full.is_none() {
-                rss_full = current.map(|u| u.rss);
-                own_rss_full = procfs::own().map(|u| u.rss);
-            }
             let sample = Sample {
                 t_s: (now - start).as_secs_f64(),
                 open,
@@ -330,14 +343,16 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
                 }
             }
         }
-    }
+    };
+    let totals = meter.stop();
     let held_at_end = open;
-    let per_connection = match (rss_before, rss_full) {
+    let per_held = |before: Option<u64>, full: Option<u64>| match (before, full) {
         (Some(before), Some(full)) if held_max > 0 => {
             Some((full as f64 - before as f64) / held_max as f64)
         }
         _ => None,
     };
+    let per_connection = per_held(rss_before, rss_full);
     Ok(HoldReport {
         url: format!("http://{}{}", config.target.host, config.target.path),
         target: config.connections,
@@ -361,6 +376,9 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
             ),
             _ => None,
         },
+        kernel_stack_per_connection: per_held(kernel_stack_before, kernel_stack_full),
+        server: totals.per(requests, Unit::Request),
+        client: totals.client(),
         samples,
     })
 }

@@ -87,16 +87,20 @@
 //! - [`load`]: the HTTP load engine.
 //! - [`echo`]: the echo driver.
 //! - [`hold`]: the long-connection holder.
+//! - [`cost`]: what the server costs, counted by the kernel: CPU time,
+//!   system calls and context switches per request.
 //! - [`procfs`]: memory and CPU from `/proc`.
 //! - [`report`]: the charts and the book's tables, from `compare.json`.
 //! - [`response`]: the client-side response parser.
 //! - [`stats`]: error kinds, histograms, percentiles.
 //! - [`target`]: URLs and requests.
 //! - [`net`]: connect helpers and the fd limit.
+//! - `sys`: the one unsafe call, a perf counter's filter.
 
 pub mod chart;
 pub mod clients;
 pub mod compare;
+pub mod cost;
 pub mod echo;
 pub mod hold;
 pub mod load;
@@ -105,4 +109,5 @@ pub mod procfs;
 pub mod report;
 pub mod response;
 pub mod stats;
+mod sys;
 pub mod target;

@@ -19,6 +19,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
+use crate::cost::{Client, Costs, Meter, Unit};
 use crate::net::{connect, connected, interrupted, wait_spinning, would_block};
 use crate::response::{Parsed, Parser};
 use crate::stats::{Errors, Percentiles, histogram, record};
@@ -54,6 +55,8 @@ pub struct LoadConfig {
     pub timeout: Duration,
     /// HEAD instead of GET (`--head`).
     pub head: bool,
+    /// The server's PID (`--pid`): count what it costs per request.
+    pub pid: Option<u32>,
 }
 
 /// The result of a run; `--json` prints it with these field names.
@@ -89,6 +92,10 @@ pub struct LoadReport {
     pub per_connection_min: u64,
     /// Most successful requests on one connection slot.
     pub per_connection_max: u64,
+    /// What the server (`--pid`) cost per request, counted by the kernel.
+    pub server: Costs,
+    /// The bench's own share of a core.
+    pub client: Client,
     /// The full latency histogram, for merging; not printed.
     #[serde(skip)]
     pub histogram: Histogram<u64>,
@@ -112,6 +119,7 @@ pub fn run(config: &LoadConfig, shared: &Shared) -> io::Result<LoadReport> {
         ));
     }
     let threads = config.threads.clamp(1, config.connections.max(1));
+    let meter = Meter::start(config.pid);
     let start = Instant::now();
     let results: Vec<io::Result<Worker>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -131,6 +139,7 @@ pub fn run(config: &LoadConfig, shared: &Shared) -> io::Result<LoadReport> {
             .collect()
     });
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    let totals = meter.stop();
     let mut merged = histogram();
     let mut errors = Errors::default();
     let (mut requests, mut bytes) = (0, 0);
@@ -159,6 +168,8 @@ pub fn run(config: &LoadConfig, shared: &Shared) -> io::Result<LoadReport> {
         errors,
         per_connection_min: per_slot.iter().copied().min().unwrap_or(0),
         per_connection_max: per_slot.iter().copied().max().unwrap_or(0),
+        server: totals.per(requests, Unit::Request),
+        client: totals.client(),
         histogram: merged,
     })
 }

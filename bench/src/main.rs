@@ -36,13 +36,25 @@ enum Mode {
 
 #[derive(clap::Args)]
 struct CompareArgs {
-    /// Each binary with no model flags, short runs (0.5 s, holds of 300 for 1 s): under two minutes, for CI.
-    #[arg(long)]
+    /// One round of short runs (0.5 s, holds of 300 for 0.5 s), each binary
+    /// with no model flags: under two minutes once built, for CI.
+    #[arg(long, conflicts_with = "book")]
     quick: bool,
+    /// The run the book's results come from: 5 rounds of 2 s, holds of
+    /// 19,000 for 3 s, and the wrk scenario (see the README for how long it
+    /// takes).
+    #[arg(long)]
+    book: bool,
+    /// Rounds per cell, interleaved across the servers (default: 3; 1 with
+    /// --quick, 5 with --book).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: Option<u32>,
     /// Only these servers: binary names or variant names, comma-separated (`epoll,uring`).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Only these scenarios: keepalive, close, 64k, delay, echo, hold, ab, sleep, hello (comma-separated).
+    /// Only these scenarios, comma-separated: keepalive, close, 64k, delay,
+    /// echo, hold, wall, idle, stall, wrk, ab, sleep, hello (all but wrk
+    /// by default; all with --book).
     #[arg(long, value_delimiter = ',')]
     scenario: Vec<String>,
     /// Where to write compare.json, compare.md and the charts (default:
@@ -50,7 +62,7 @@ struct CompareArgs {
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// Measure nothing: draw the charts and write the book's tables
-    /// (chapters.md, experiments.md) again from the compare.json in --out.
+    /// (compare.md, chapters.md) again from the compare.json in --out.
     #[arg(long)]
     redraw: bool,
 }
@@ -71,6 +83,10 @@ struct EchoArgs {
     /// Seconds a message may take to come back.
     #[arg(long, default_value_t = 2.0)]
     timeout: f64,
+    /// The server's PID: count what it costs per message (CPU, system
+    /// calls, context switches), its threads and children included.
+    #[arg(long)]
+    pid: Option<u32>,
     /// Print the report as JSON on stdout (the table goes to stderr).
     #[arg(long)]
     json: bool,
@@ -92,7 +108,8 @@ struct HoldArgs {
     /// Seconds to hold once every connection is open.
     #[arg(short = 'd', long, default_value_t = 30.0)]
     duration: f64,
-    /// The server's PID: report its memory and CPU from /proc.
+    /// The server's PID: report its memory and CPU, and count what it
+    /// costs per HEAD (CPU, system calls, context switches).
     #[arg(long)]
     pid: Option<u32>,
     /// Seconds a HEAD may wait for its answer.
@@ -135,6 +152,10 @@ struct LoadArgs {
     /// HEAD instead of GET.
     #[arg(long)]
     head: bool,
+    /// The server's PID: count what it costs per request (CPU, system
+    /// calls, context switches), its threads and children included.
+    #[arg(long)]
+    pid: Option<u32>,
     /// Print the report as JSON on stdout (the table goes to stderr).
     #[arg(long)]
     json: bool,
@@ -177,6 +198,7 @@ fn run_load(args: LoadArgs) -> Result<(), String> {
         rate: args.rate,
         timeout: Duration::from_secs_f64(args.timeout),
         head: args.head,
+        pid: args.pid,
     };
     let shared = Shared::default();
     let report =
@@ -247,6 +269,7 @@ fn run_echo(args: EchoArgs) -> Result<(), String> {
         size: args.size,
         duration: Duration::from_secs_f64(args.duration),
         timeout: Duration::from_secs_f64(args.timeout),
+        pid: args.pid,
     };
     let r = echo::run(&config).map_err(|e| e.to_string())?;
     let e = &r.errors;
@@ -255,7 +278,7 @@ fn run_echo(args: EchoArgs) -> Result<(), String> {
          messages     {} ({:.1}/s), {:.2} MB/s echoed\n  \
          latency      {}\n  \
          mismatches   {}\n  \
-         errors       {} (connect {}, read {}, write {}, timeout {})\n",
+         errors       {} (connect {}, read {}, write {}, timeout {})\n{}",
         r.addr,
         r.connections,
         r.size,
@@ -269,7 +292,8 @@ fn run_echo(args: EchoArgs) -> Result<(), String> {
         e.connect,
         e.read,
         e.write,
-        e.timeout
+        e.timeout,
+        cost_lines(&r.server, &r.client),
     );
     print_report(&table, &r, args.json)
 }
@@ -314,7 +338,7 @@ fn run_hold(args: HoldArgs) -> Result<(), String> {
          failures     refused {}, reset {}, timed out {}, bad answers {}\n  \
          requests     {} HEADs answered\n  \
          server RSS   before {}, full {}, per held connection {per_conn}\n  \
-         bench        RSS full {}, peak {}; CPU {}\n",
+         bench        RSS full {}, peak {}; CPU {}\n{}",
         r.url,
         r.target,
         r.held_max,
@@ -330,6 +354,7 @@ fn run_hold(args: HoldArgs) -> Result<(), String> {
         megabytes(r.bench_peak_rss),
         r.bench_cpu_percent
             .map_or("-".into(), |p| format!("{p:.0}% of a core")),
+        cost_lines(&r.server, &r.client),
     );
     print_report(&table, &r, args.json)
 }
@@ -365,7 +390,7 @@ fn load_table(r: &LoadReport) -> String {
          requests     {} ({:.1}/s), {} ({:.2} MB/s)\n  \
          latency      {}  mean {}\n  \
          errors       {} (connect {}, read {}, write {}, timeout {}, status {}, body {})\n  \
-         per conn     min {} max {} requests\n",
+         per conn     min {} max {} requests\n{}",
         r.url,
         r.connections,
         r.threads,
@@ -385,12 +410,30 @@ fn load_table(r: &LoadReport) -> String {
         e.body,
         r.per_connection_min,
         r.per_connection_max,
+        cost_lines(&r.server, &r.client),
     )
 }
 
+/// The server's costs and the bench's own CPU, as the text reports end;
+/// a warning when the client, not the server, was the limit.
+fn cost_lines(server: &bench::cost::Costs, client: &bench::cost::Client) -> String {
+    let mut lines = format!(
+        "  server       {}\n  client       {:.0}% of a core\n",
+        server.line(),
+        client.cpu_share * 100.0
+    );
+    if bench::cost::client_bound(server, client) {
+        lines.push_str(
+            "  note         the client was the limit: its core was full and the server's was not\n",
+        );
+    }
+    lines
+}
+
 /// `bench compare`: build, then every variant through every scenario, one
-/// server at a time; the table on stdout, JSON and Markdown in `--out`.
-/// Fails (exit 1) if any cell that should have passed failed.
+/// server at a time, in rounds interleaved across the servers; the table on
+/// stdout, JSON and Markdown in `--out`. Fails (exit 1) if any cell that
+/// should have passed failed.
 fn run_compare(args: CompareArgs) -> Result<(), String> {
     use bench::compare::{self, Cell, Durations, Scenario};
     let out = args.out.clone().unwrap_or_else(|| match args.quick {
@@ -405,7 +448,12 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         return bench::report::write(&out, &json);
     }
     let scenarios: Vec<Scenario> = match args.scenario.is_empty() {
-        true => Scenario::ALL.to_vec(),
+        // wrk repeats keep-alive with another client: the book's run has
+        // it, the everyday one saves the time.
+        true => Scenario::ALL
+            .into_iter()
+            .filter(|s| args.book || *s != Scenario::Wrk)
+            .collect(),
         false => args
             .scenario
             .iter()
@@ -420,6 +468,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
             })
             .collect::<Result<_, _>>()?,
     };
+    let started = std::time::Instant::now();
     eprintln!("bench compare: building the servers (cargo build --release)");
     compare::build().map_err(|e| e.to_string())?;
     let workspace = compare::workspace().map_err(|e| e.to_string())?;
@@ -443,39 +492,107 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     }
     plumbing::raise_fd_limit();
     compare::pin(0, 1);
-    let durations = match args.quick {
-        true => Durations {
-            run: Duration::from_millis(500),
-            hold: Duration::from_secs(1),
-            quick: true,
-        },
-        false => Durations {
-            run: Duration::from_secs(5),
-            hold: Duration::from_secs(5),
-            quick: false,
-        },
+    let (durations, default_rounds) = match (args.quick, args.book) {
+        (true, _) => (
+            Durations {
+                run: Duration::from_millis(500),
+                hold: Duration::from_millis(500),
+                hold_connections: 300,
+                ab_requests: 1_000,
+                quick: true,
+            },
+            1,
+        ),
+        (false, true) => (
+            Durations {
+                run: Duration::from_secs(2),
+                hold: Duration::from_secs(3),
+                hold_connections: 19_000,
+                ab_requests: 10_000,
+                quick: false,
+            },
+            5,
+        ),
+        (false, false) => (
+            Durations {
+                run: Duration::from_secs(1),
+                hold: Duration::from_millis(500),
+                hold_connections: 5_000,
+                ab_requests: 10_000,
+                quick: false,
+            },
+            3,
+        ),
     };
-    let mut rows = Vec::new();
-    for variant in &variants {
-        let mut cells = Vec::new();
-        for &scenario in &scenarios {
-            eprintln!("  {:<26} {}", variant.name, scenario.heading());
-            let cell = compare::measure(variant, scenario, &workspace, durations);
-            if let Cell::Failed { why } = &cell {
-                eprintln!("    FAILED: {why}");
+    let rounds = args.rounds.unwrap_or(default_rounds) as usize;
+    // Every cell starts as what the model cannot do, or as an empty run;
+    // each round adds a round to every cell that has not failed.
+    let mut cells: Vec<Vec<Cell>> = variants
+        .iter()
+        .map(|variant| {
+            scenarios
+                .iter()
+                .map(|scenario| match scenario.cannot(variant, durations.quick) {
+                    Some(why) => Cell::Cannot { why },
+                    None => Cell::Ran { rounds: Vec::new() },
+                })
+                .collect()
+        })
+        .collect();
+    for round in 1..=rounds {
+        for (variant, row) in variants.iter().zip(&mut cells) {
+            for (&scenario, cell) in scenarios.iter().zip(row.iter_mut()) {
+                let Cell::Ran { rounds: done } = cell else {
+                    continue;
+                };
+                let began = std::time::Instant::now();
+                let measured = compare::measure(variant, scenario, &workspace, &durations);
+                eprintln!(
+                    "  round {round}/{rounds}  {:<26} {:<30} {:5.1} s",
+                    variant.name,
+                    scenario.heading(),
+                    began.elapsed().as_secs_f64()
+                );
+                match measured {
+                    Ok(measured) => done.push(measured),
+                    Err(why) => {
+                        eprintln!("    FAILED: {why}");
+                        *cell = Cell::Failed {
+                            why: format!("round {round}: {why}"),
+                        };
+                    }
+                }
             }
-            cells.push(cell);
         }
-        rows.push((variant.clone(), cells));
     }
-    let headings: Vec<&str> = scenarios.iter().map(|s| s.heading()).collect();
-    let table = compare_table(&headings, &rows);
-    print!("{table}");
+    // The forking chapter's process-against-thread table, with the run.
+    let spawn = match !args.quick && variants.iter().any(|v| v.binary == "forking") {
+        true => {
+            eprintln!("  the cost of a fork and of a thread (forking's example spawn_cost)");
+            Some(compare::spawn_cost().map_err(|e| e.to_string())?)
+        }
+        false => None,
+    };
+    let headings: Vec<String> = scenarios.iter().map(|s| s.heading()).collect();
+    let rows: Vec<_> = variants.iter().cloned().zip(cells).collect();
+    print!("{}", compare_table(&headings, &rows));
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let better = |s: &Scenario| match s.better() {
+        compare::Better::Higher => "higher",
+        compare::Better::Lower => "lower",
+    };
     let json = serde_json::json!({
         "quick": args.quick,
-        "scenarios": scenarios.iter().map(|s| serde_json::json!({"name": s.name(), "heading": s.heading(), "title": s.title()})).collect::<Vec<_>>(),
+        "rounds": rounds,
+        "run_s": durations.run.as_secs_f64(),
+        "hold_connections": durations.hold_connections,
+        "minutes": started.elapsed().as_secs_f64() / 60.0,
+        "scenarios": scenarios.iter().map(|s| serde_json::json!({
+            "name": s.name(), "heading": s.heading(), "title": s.title(),
+            "better": better(s), "per_unit_costs": s.per_unit_costs(),
+        })).collect::<Vec<_>>(),
         "rows": rows.iter().map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
+        "spawn": spawn,
     });
     let write = |name: &str, text: String| {
         std::fs::write(out.join(name), text)
@@ -487,7 +604,8 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     )?;
     bench::report::write(&out, &json)?;
     eprintln!(
-        "bench compare: wrote compare.json, compare.md, chapters.md, experiments.md and one SVG chart per scenario in {}",
+        "bench compare: {:.1} minutes; wrote compare.json, compare.md, chapters.md and the SVG charts in {}",
+        started.elapsed().as_secs_f64() / 60.0,
         out.display()
     );
     let failed = rows
@@ -502,14 +620,15 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
 }
 
 /// The comparison as a plain-text table, for the terminal (`compare.md`,
-/// the same as Markdown, is written by `bench::report` from the JSON).
+/// the same as Markdown with a table per scenario, is written by
+/// `bench::report` from the JSON).
 fn compare_table(
-    headings: &[&str],
+    headings: &[String],
     rows: &[(bench::compare::Variant, Vec<bench::compare::Cell>)],
 ) -> String {
     let mut lines: Vec<Vec<String>> = vec![
         std::iter::once("server".to_string())
-            .chain(headings.iter().map(|h| h.to_string()))
+            .chain(headings.iter().cloned())
             .collect(),
     ];
     for (variant, cells) in rows {
@@ -533,7 +652,10 @@ fn compare_table(
         let cells: Vec<String> = line
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .map(|(cell, width)| {
+                let pad = width.saturating_sub(cell.chars().count());
+                format!("{cell}{}", " ".repeat(pad))
+            })
             .collect();
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');

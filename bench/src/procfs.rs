@@ -1,4 +1,5 @@
-//! Reading a process's memory and CPU from `/proc`, for `hold --pid`.
+//! Reading a process's memory and CPU from `/proc`: for `hold --pid`, and
+//! for the CPU time of a server's whole process tree (see [`crate::cost`]).
 
 use std::time::Duration;
 
@@ -25,6 +26,14 @@ pub fn usage(pid: u32) -> Option<Usage> {
         }
     }
     Some(total)
+}
+
+/// The machine's kernel stacks (`KernelStack` in `/proc/meminfo`), bytes:
+/// every thread has one, and it is in no process's RSS.
+pub fn kernel_stack() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("KernelStack:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
 
 /// The bench's own peak resident memory (VmHWM), bytes.
@@ -67,6 +76,76 @@ pub fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// `pid` and every process below it: children of any of its threads, their
+/// children, and so on (a preforked worker, a forking server's children).
+pub fn tree(pid: u32) -> Vec<u32> {
+    let mut found = vec![pid];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        next += 1;
+        for thread in threads(parent) {
+            let path = format!("/proc/{parent}/task/{thread}/children");
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            found.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    found
+}
+
+/// The threads of process `pid`, by thread ID (empty if it is gone).
+pub fn threads(pid: u32) -> Vec<u32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// CPU time of a process tree, user and system apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    /// Time spent running the program's own code.
+    pub user: Duration,
+    /// Time spent in the kernel on its behalf (system calls, faults).
+    pub system: Duration,
+}
+
+/// The CPU time of `pid` and every process below it, each with the children
+/// it has already reaped (`cutime`, `cstime`): a process that was forked
+/// and reaped between two readings counts in its parent's. The kernel keeps
+/// these in clock ticks (10 ms); `None` if `pid` is gone.
+pub fn tree_cpu(pid: u32) -> Option<CpuTimes> {
+    let mut total = cpu_times(pid)?;
+    for process in tree(pid).into_iter().skip(1) {
+        if let Some(times) = cpu_times(process) {
+            total.user += times.user;
+            total.system += times.system;
+        }
+    }
+    Some(total)
+}
+
+/// One process's CPU time, its reaped children's included.
+fn cpu_times(pid: u32) -> Option<CpuTimes> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime, stime, cutime, cstime are fields 14 to 17 of stat, 12 to 15
+    // after the name (`man 5 proc`).
+    let ticks = |i: usize| -> Option<u64> { fields.get(i)?.parse().ok() };
+    let time = |ticks: u64| Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND);
+    Some(CpuTimes {
+        user: time(ticks(11)? + ticks(13)?),
+        system: time(ticks(12)? + ticks(14)?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +157,38 @@ mod tests {
         assert!(own.rss > 100_000, "{own:?}");
         assert!(own_peak_rss() >= own.rss / 2);
         assert!(usage(u32::MAX).is_none());
+        assert!(tree_cpu(u32::MAX).is_none());
+    }
+
+    /// A shell's tree holds the shell and its child; the CPU a subshell
+    /// burned before the shell reaped it counts in the tree's time.
+    #[test]
+    fn a_tree_holds_the_children_and_the_time_of_the_reaped_ones() {
+        // About 0.4 s of CPU in a subshell, reaped, then a `sleep` child.
+        let busy = "(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done); sleep 5 & wait";
+        let mut shell = std::process::Command::new("sh")
+            .args(["-c", busy])
+            .spawn()
+            .unwrap();
+        let pid = shell.id();
+        // Wait until the shell's one child is the `sleep`: the subshell is reaped.
+        let comm = |pid: &u32| std::fs::read_to_string(format!("/proc/{pid}/comm"));
+        let mut tree_now = tree(pid);
+        for _ in 0..200 {
+            if tree_now.len() == 2 && comm(&tree_now[1]).is_ok_and(|c| c.trim() == "sleep") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            tree_now = tree(pid);
+        }
+        let cpu = tree_cpu(pid).unwrap();
+        shell.kill().unwrap();
+        shell.wait().unwrap();
+        assert_eq!(tree_now.len(), 2, "the shell and its sleep: {tree_now:?}");
+        assert!(
+            cpu.user + cpu.system >= Duration::from_millis(200),
+            "the reaped subshell's CPU: {cpu:?}"
+        );
+        assert!(threads(std::process::id()).contains(&std::process::id()));
     }
 }

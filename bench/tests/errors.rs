@@ -47,6 +47,7 @@ fn config(url: &str, stop: Stop) -> LoadConfig {
         rate: None,
         timeout: Duration::from_millis(300),
         head: false,
+        pid: None,
     }
 }
 

@@ -47,6 +47,7 @@ fn echo_config(addr: SocketAddr) -> EchoConfig {
         size: 300,
         duration: Duration::from_millis(500),
         timeout: Duration::from_secs(1),
+        pid: None,
     }
 }
 

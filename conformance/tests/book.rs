@@ -1,6 +1,7 @@
 //! The book checked without mdBook: every chapter SUMMARY.md lists exists,
-//! every `{{#include}}` names a file and an anchor that exist, and every
-//! relative link and image leads somewhere. The rules live in one place,
+//! every `{{#include}}` names a file and an anchor that exist, every
+//! relative link and image leads somewhere, and no "What it costs" section
+//! types a figure that a run produced. The rules live in one place,
 //! `docs/check-book.py`, which is also the preprocessor that fails
 //! `mdbook build docs`; this test runs its `check` mode on the real book,
 //! and on a broken one to show that each fault is caught.
@@ -59,7 +60,11 @@ fn each_kind_of_fault_is_caught() {
          {{#include code.rs:open}}\n{{#include code.rs:1:3}}\n{{#include nofile.rs}}\n\
          [fine](a.md#where-it-blocks) [dead](b.md) [no heading](a.md#nowhere)\n\
          ![no picture](pic.svg) [web](https://example.com/x.md)\n\
-         `[in code](c.md)`\n",
+         `[in code](c.md)`\n\n\
+         ## What it costs\n\n\
+         It answered 118,000 req/s, 1.63× epoll.\n\
+         Half a second, `/delay/500`, `--stack-size 8192`, ten sleepers: parameters.\n\n\
+         ## Try it\n\nOutside the section 12 ms is not checked.\n",
     );
     let output = check(src);
     let text = String::from_utf8_lossy(&output.stdout);
@@ -73,12 +78,15 @@ fn each_kind_of_fault_is_caught() {
         "link b.md: no file",
         "link a.md#nowhere: no heading #nowhere",
         "link pic.svg: no file",
+        "a typed figure '118,000 req/s' in What it costs",
+        "a typed figure '1.63×' in What it costs",
     ] {
         assert!(text.contains(fault), "missing {fault:?} in:\n{text}");
     }
     // What is fine is not reported: the anchor that exists, the heading
-    // that exists, a web link, a link inside code.
-    assert_eq!(text.lines().count(), 8, "{text}");
+    // that exists, a web link, a link inside code, a parameter written as
+    // code or in words, a figure outside "What it costs".
+    assert_eq!(text.lines().count(), 10, "{text}");
 }
 
 /// The headings every model chapter has, in this order: the same skeleton
@@ -122,7 +130,8 @@ fn binaries() -> Vec<String> {
 
 /// Every server binary has its chapter, `docs/src/BINARY.md`, listed in
 /// SUMMARY.md, with every heading of the skeleton in order (a chapter may
-/// add its own in between), and its cost table and `strace` walk included.
+/// add its own in between), and its cost tables (what a request costs, and
+/// the scenarios) and `strace` walk included.
 #[test]
 fn every_binary_has_a_chapter_with_every_heading() {
     let src = root().join("docs/src");
@@ -147,6 +156,7 @@ fn every_binary_has_a_chapter_with_every_heading() {
             from += at + heading.len();
         }
         for include in [
+            format!("{{{{#include results/chapters.md:{binary}-costs}}}}"),
             format!("{{{{#include results/chapters.md:{binary}}}}}"),
             format!("{{{{#include walks/{binary}.txt}}}}"),
         ] {

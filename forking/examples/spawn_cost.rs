@@ -7,7 +7,11 @@
 //!
 //! ```text
 //! cargo run --release -p forking --example spawn_cost
+//! cargo run --release -p forking --example spawn_cost -- --json
 //! ```
+//!
+//! With `--json` it prints the figures as one JSON object: `bench compare`
+//! runs it that way for the forking chapter's table.
 
 use std::time::{Duration, Instant};
 
@@ -72,7 +76,10 @@ fn rss_kib() -> u64 {
 }
 
 fn main() {
-    println!("medians of {ROUNDS} rounds ({BIG_ROUNDS} for the 256 MiB fork):");
+    let json = std::env::args().any(|a| a == "--json");
+    if !json {
+        println!("medians of {ROUNDS} rounds ({BIG_ROUNDS} for the 256 MiB fork):");
+    }
     let small = rss_kib();
     let fork_small = median(ROUNDS, fork_and_wait);
     // Touch 256 MiB, one byte a page, so every page is mapped.
@@ -85,6 +92,17 @@ fn main() {
     drop(heap);
     let thread = median(ROUNDS, spawn_and_join);
     let us = |d: Duration| d.as_secs_f64() * 1e6;
+    if json {
+        println!(
+            "{{\"rounds\": {ROUNDS}, \"big_rounds\": {BIG_ROUNDS}, \"thread_us\": {:.2}, \
+             \"fork_small_us\": {:.2}, \"fork_small_rss_kib\": {small}, \
+             \"fork_big_us\": {:.2}, \"fork_big_rss_kib\": {big}}}",
+            us(thread),
+            us(fork_small),
+            us(fork_big)
+        );
+        return;
+    }
     println!(
         "  fork + _exit + waitpid, RSS {:>7} KiB: {:7.1} us",
         small,
