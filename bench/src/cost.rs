@@ -423,13 +423,18 @@ impl Totals {
             Some(Ok(ns)) => Ok(ns as f64 / 1e3),
             _ => ticks.clone().map(|c| micros(c.user + c.system)),
         };
-        // The split: /proc's proportion of the total.
+        // The split: /proc's proportion of the total. Where the ticks saw
+        // less than half of the total (many short-lived processes, each
+        // rounded down to whole ticks), their proportion says too little.
         let part = |side: fn(&CpuTimes) -> Duration| -> Result<f64, String> {
             let ticks = ticks.clone()?;
             let sampled = micros(ticks.user + ticks.system);
-            match sampled > 0.0 {
-                true => Ok(total.clone()? * micros(side(ticks)) / sampled),
-                false => Err("too little CPU for the kernel's 10 ms ticks".to_string()),
+            let total = total.clone()?;
+            match sampled > 0.0 && sampled >= total / 2.0 {
+                true => Ok(total * micros(side(ticks)) / sampled),
+                false => Err(
+                    "the kernel's 10 ms ticks saw too little of the CPU to split it".to_string(),
+                ),
             }
         };
         costs.set("cpu_us", &total, work);
@@ -675,6 +680,17 @@ mod tests {
         assert_eq!(costs.cpu_us, Some(12.0));
         assert_eq!(costs.user_us, None);
         assert!(costs.missing["user_us_per_request"].contains("ticks"));
+        // Ticks that saw less than half of the exact total: no split.
+        let mut coarse = totals.clone();
+        coarse.server_cpu = Ok(CpuTimes {
+            user: Duration::ZERO,
+            system: Duration::from_millis(500),
+        });
+        let costs = coarse.per(100_000, Unit::Request);
+        assert_eq!(
+            (costs.cpu_us, costs.user_us, costs.sys_us),
+            (Some(12.0), None, None)
+        );
     }
 
     /// A figure that was not counted is null with the reason, never 0; the

@@ -28,10 +28,19 @@
 //!   reset, timed out, with the server's RSS and CPU (`--pid`: the process
 //!   and its direct children) and, at the end, the bench's own peak RSS.
 //! - `compare`: every model binary of the workspace, in its model-flag
-//!   variants, through six scenarios (keep-alive, a new connection per
+//!   variants, through the same scenarios (keep-alive, a new connection per
 //!   request, 64 KiB answers, `/delay/100` at 1,000 connections, echo, a
-//!   hold), one server at a time: one table, and JSON and Markdown in a
-//!   results folder (see [`compare`]).
+//!   hold, 1,100 held, idle, a `/cpu` stall, wrk, ab, ten sleepers, 100
+//!   hello threads), one server at a time, in rounds interleaved across the
+//!   servers: one table, and JSON, Markdown and charts in a results folder
+//!   (see [`compare`] and [`report`]).
+//!
+//! With `--pid PID` (`compare` passes it for the servers it starts) every
+//! mode also counts what the server cost per request, per message for
+//! echo: CPU time, user and system apart, system calls, and context
+//! switches, voluntary and involuntary, for its whole process tree, from
+//! the kernel's counters (see [`cost`]); and always the bench's own share
+//! of a core.
 //!
 //! `cargo bench -p bench` runs `benches/models.rs`, a Criterion suite over
 //! every model: one request on a keep-alive connection, and a burst of 16
@@ -47,8 +56,11 @@
 //!   parsed and counted by kind when wrong.
 //! - *Sharing the machine*: the bench and the server share 2 cores. One bench
 //!   thread (`-t 1`) leaves a core to a one-thread server; compare servers in
-//!   one run, as ratios, and against wrk or ab measured in the same run
-//!   (`bench/compare-wrk.sh`), never against numbers from another day.
+//!   one run, in interleaved rounds, as ratios and medians with their
+//!   spread, never against numbers from another day.
+//! - *Measuring the client*: where the bench's core was full and the
+//!   server's was not, the rate is the client's; `compare` marks such a
+//!   cell `client-bound` and does not rank it ([`cost::client_bound`]).
 //! - *The client's sleep is the server's cost*: `load` polls for up to 50 µs
 //!   after a batch of answers before it sleeps, because waking a sleeping
 //!   client is paid on the server's CPU (see `net::wait_spinning`). Under
@@ -67,17 +79,37 @@
 //! unless `--rate`), `elapsed_s`, `requests` (valid 200s), `requests_per_s`,
 //! `bytes` (received), `mb_per_s`, `latency` {`p50_us`, `p90_us`, `p99_us`,
 //! `p999_us`, `max_us`, `mean_us`}, `errors` {`connect`, `read`, `write`,
-//! `timeout`, `status`, `body`}, `per_connection_min`, `per_connection_max`.
+//! `timeout`, `status`, `body`}, `per_connection_min`, `per_connection_max`,
+//! and `server` and `client` (below).
 //!
 //! `echo --json`: `addr`, `connections`, `size`, `elapsed_s`, `messages`,
-//! `messages_per_s`, `mb_per_s`, `latency`, `mismatches`, `errors`.
+//! `messages_per_s`, `mb_per_s`, `latency`, `mismatches`, `errors`,
+//! `server`, `client`.
 //!
 //! `hold --json`: `url`, `target`, `held_max`, `held_at_end`, `refused`,
 //! `reset`, `timed_out`, `bad_answers`, `requests`, `server_rss_before`,
 //! `server_rss_full`, `server_bytes_per_connection`, `bench_peak_rss`,
-//! `bench_rss_full` (bytes), `bench_cpu_percent`, and `samples`, one a
-//! second: {`t_s`, `open`, `refused`, `reset`, `timed_out`, `requests`,
-//! `server_rss`, `server_cpu_percent`}.
+//! `bench_rss_full` (bytes), `bench_cpu_percent`,
+//! `kernel_stack_per_connection` (bytes, the machine's), `server`,
+//! `client`, and `samples`, one a second: {`t_s`, `open`, `refused`,
+//! `reset`, `timed_out`, `requests`, `server_rss`, `server_cpu_percent`}.
+//!
+//! `server`, what the server cost over the run (per request; per message
+//! for echo, where `_per_request` reads `_per_message`):
+//! `cpu_us_per_request`, `user_us_per_request`, `sys_us_per_request`,
+//! `syscalls_per_request`, `context_switches_per_request`,
+//! `voluntary_switches_per_request`, `involuntary_switches_per_request`,
+//! `cpu_share` (of one core: 1.0 is a whole core), and `missing`, an object
+//! that names each figure that is `null` and says why (no `--pid`, no
+//! permission for perf events, no tracefs). `client`: `cpu_share`, the
+//! bench's own.
+//!
+//! `compare.json`: `rounds`, `run_s`, `hold_connections`, `minutes`,
+//! `scenarios` (each `name`, `heading`, `title`, `better`,
+//! `per_unit_costs`), `rows` (each `server` and `cells`: `outcome` `ran`
+//! with every round, each `value`, `note`, `extra`, `server` and `client`
+//! as above; or `cannot` or `failed`, with `why`), and `spawn`, the fork
+//! against a thread.
 //!
 //! # Layout
 //! - [`compare`]: `bench compare`, every model through the same scenarios.

@@ -41,8 +41,9 @@
 //! request answered at once costs `sigtimedwait`, `recvfrom`, `recvfrom`
 //! (EAGAIN), `sendto`: one more read than epoll, because a signal does not
 //! say how much arrived, and one wait per event, where `epoll_wait` returns
-//! many. Counted with `strace -c -f` under `bench load -c100`: 4.05 system
-//! calls per request, against epoll's 2.02.
+//! many. `bench compare`'s costs table counts them under load (the
+//! chapter includes it): four system calls per request where epoll makes
+//! two.
 //!
 //! ## Where it blocks
 //! Only in `sigtimedwait`, until a signal is queued or the earliest

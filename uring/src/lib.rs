@@ -43,9 +43,13 @@
 //! operations it submits and completions it reaps; plus `setsockopt`
 //! (`TCP_NODELAY`) per new client, and `close`. A keep-alive request
 //! answered at once costs a share of one `io_uring_enter`: its `recv`
-//! completion and its `send` travel with everyone else's. Counted with
-//! `strace -c -f` under `bench load -c100`: 0.04 system calls per request,
-//! against epoll's 2.02.
+//! completion and its `send` travel with everyone else's. `bench compare`'s
+//! costs table counts them under load (the chapter includes it): a fraction
+//! of a system call per request where epoll makes two. The fraction is not
+//! fixed: one `io_uring_enter` brings back what completed while the loop
+//! worked on the last batch, so the busier the server, the bigger the batch.
+//! (Under `strace`, which stops the server at every call, the batches grow
+//! and the fraction shrinks: count with `bench --pid`, not strace.)
 //!
 //! ## Where it blocks
 //! Only in `io_uring_enter`, until at least one operation has completed (a

@@ -63,10 +63,9 @@ pub(crate) fn cancel(op: Op) -> squeue::Entry {
 /// A `recv` on `fd` with no buffer: BUFFER_SELECT lets the kernel pick one
 /// from the pool when data arrives. Multishot, it completes every time data
 /// arrives, for as long as it lasts (with one `recv` per read instead, the
-/// kernel sets up its internal poll for every request: 0.99x epoll's
-/// requests/s, against 1.09x with multishot, in one run of
-/// `bench/compare-completions.sh 9`). Single, it reads at most `room` bytes,
-/// what the protocol has room for.
+/// kernel sets up its internal poll for every request: `uring --shots
+/// single` in `bench compare`'s tables shows what that costs). Single, it
+/// reads at most `room` bytes, what the protocol has room for.
 pub(crate) fn recv(fd: Fd, shots: Shots, room: usize) -> squeue::Entry {
     match shots {
         Shots::Multi => opcode::RecvMulti::new(fd, GROUP).build(),
