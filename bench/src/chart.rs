@@ -85,16 +85,18 @@ pub fn bars(
         .map(at)
         .fold(1.0, f64::max);
     let height = 120 + 24 * bars.len() as u32;
-    let root = SVGBackend::new(path, (820, height)).into_drawing_area();
+    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
     let failed = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
     root.fill(&WHITE).map_err(|e| failed(&e))?;
     let (plot, legend) = root.split_vertically(height - 30);
     let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 18))
         .margin(12)
+        // Room for the last axis label, centred on the axis's end.
+        .margin_right(40)
         .x_label_area_size(44)
         .y_label_area_size(210)
-        .build_cartesian_2d(0.0..max * 1.3, (0..bars.len()).into_segmented())
+        .build_cartesian_2d(0.0..max * 1.4, (0..bars.len()).into_segmented())
         .map_err(|e| failed(&e))?;
     let tick = |x: &f64| match scale {
         Scale::Linear => thousands(*x),
@@ -169,7 +171,8 @@ fn draw_legend<DB: DrawingBackend>(
             kind.colour().filled(),
         ))?;
         area.draw(&Text::new(words, (x + 19, 15), style.clone()))?;
-        x += 19 + 7 * words.len() as i32 + 16;
+        // About 6 px a character at 12 px sans-serif, then a gap.
+        x += 19 + 6 * words.len() as i32 + 24;
     }
     area.draw(&PathElement::new(
         vec![(x, 15), (x + 18, 15)],
