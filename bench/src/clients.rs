@@ -146,14 +146,22 @@ pub struct WrkReport {
 /// Runs `wrk -t1 -cCONNECTIONS -dSECONDSs URL` (keep-alive, one thread, as
 /// the epoll chapter compares it with `bench load`) and parses its report.
 pub fn wrk(url: &str, connections: usize, seconds: u64) -> io::Result<WrkReport> {
-    let output = Command::new("wrk")
-        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
-        .arg(url)
-        .output()?;
+    let mut wrk = Command::new("wrk");
+    wrk.args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .arg(url);
+    report_of(wrk, parse_wrk)
+}
+
+/// Runs `tool` to the end and reads its report from its stdout with
+/// `parse`; a report that does not parse is an error that says how the
+/// tool ended and what it said on stderr.
+fn report_of<T>(mut tool: Command, parse: fn(&str) -> Option<T>) -> io::Result<T> {
+    let output = tool.output()?;
     let text = String::from_utf8_lossy(&output.stdout);
-    parse_wrk(&text).ok_or_else(|| {
+    parse(&text).ok_or_else(|| {
         io::Error::other(format!(
-            "wrk exited {} with no report: {}",
+            "{} exited {} with no report: {}",
+            tool.get_program().to_string_lossy(),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         ))
@@ -200,19 +208,11 @@ pub fn parse_wrk(report: &str) -> Option<WrkReport> {
 /// Runs `ab -q -n REQUESTS -c CONCURRENCY URL` (new connection per request,
 /// as the sources ran it) and parses its report.
 pub fn ab(url: &str, requests: usize, concurrency: usize) -> io::Result<AbReport> {
-    let output = Command::new("ab")
-        .args(["-q", "-s", "10"])
+    let mut ab = Command::new("ab");
+    ab.args(["-q", "-s", "10"])
         .args(["-n", &requests.to_string(), "-c", &concurrency.to_string()])
-        .arg(url)
-        .output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    parse_ab(&text).ok_or_else(|| {
-        io::Error::other(format!(
-            "ab exited {} with no report: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    })
+        .arg(url);
+    report_of(ab, parse_ab)
 }
 
 /// The three figures of an `ab` report, or `None` if one is missing.

@@ -251,20 +251,33 @@ impl Drop for Server {
     }
 }
 
-/// How long a server may take, once it listens, to start its threads and
-/// workers (`epoll --workers 2` prints `listening on` before it starts its
-/// worker threads).
-const SETTLE: Duration = Duration::from_millis(100);
+/// A moment for a server that just printed `listening on` to start its
+/// threads and workers (`epoll --workers 2` starts its worker threads just
+/// after).
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// Lets a server that just started finish starting, then pins every thread
-/// of it and of its children to CPU 0 (the threads and children it starts
-/// later inherit the pin from their creator).
+/// of it and of its children to CPU 0, again until no new thread appears
+/// (the threads and children it starts later inherit the pin from their
+/// creator).
 fn settle_and_pin(pid: u32) {
-    std::thread::sleep(SETTLE);
-    for process in crate::procfs::tree(pid) {
-        for thread in crate::procfs::threads(process) {
+    let threads = || -> std::collections::BTreeSet<u32> {
+        crate::procfs::tree(pid)
+            .into_iter()
+            .flat_map(crate::procfs::threads)
+            .collect()
+    };
+    let mut pinned = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        std::thread::sleep(SETTLE);
+        let now = threads();
+        if !pinned.is_empty() && now.is_subset(&pinned) {
+            return;
+        }
+        for &thread in now.difference(&pinned) {
             pin(thread, 0);
         }
+        pinned.extend(now);
     }
 }
 

@@ -36,7 +36,7 @@ enum Mode {
 
 #[derive(clap::Args)]
 struct CompareArgs {
-    /// One round of short runs (0.5 s, holds of 300 for 0.5 s), each binary
+    /// One round of short runs (0.5 s, holds of 300 for 0.3 s), each binary
     /// with no model flags: under two minutes once built, for CI.
     #[arg(long, conflicts_with = "book")]
     quick: bool,
@@ -496,7 +496,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         (true, _) => (
             Durations {
                 run: Duration::from_millis(500),
-                hold: Duration::from_millis(500),
+                hold: Duration::from_millis(300),
                 hold_connections: 300,
                 ab_requests: 1_000,
                 quick: true,

@@ -96,25 +96,23 @@ impl Cell {
         spread(&self.values())
     }
 
-    /// The median of a server figure over the rounds (`"syscalls"`,
-    /// `"cpu_us"`, `"cpu_share"`), where it was counted.
-    pub fn cost(&self, name: &str) -> Option<f64> {
-        let values: Vec<f64> = self
-            .rounds()
+    /// A server figure (`"syscalls"`, `"cpu_us"`, `"cpu_share"`) of every
+    /// round where it was counted.
+    fn costs(&self, name: &str) -> Vec<f64> {
+        self.rounds()
             .iter()
             .filter_map(|r| r.server.get(name))
-            .collect();
-        median(&values)
+            .collect()
+    }
+
+    /// The median of a server figure over the rounds, where it was counted.
+    pub fn cost(&self, name: &str) -> Option<f64> {
+        median(&self.costs(name))
     }
 
     /// The smallest and largest of a server figure over the rounds.
     pub fn cost_spread(&self, name: &str) -> Option<(f64, f64)> {
-        let values: Vec<f64> = self
-            .rounds()
-            .iter()
-            .filter_map(|r| r.server.get(name))
-            .collect();
-        spread(&values)
+        spread(&self.costs(name))
     }
 
     /// The median of the bench's own share of a core.

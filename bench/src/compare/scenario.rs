@@ -345,9 +345,9 @@ impl Scenario {
             }
             Scenario::Idle => {
                 let meter = Meter::start(pid);
-                // Half a second is plenty: an idle server either sleeps, or
-                // spins from the first microsecond.
-                thread::sleep(d.run.min(Duration::from_millis(500)));
+                // Half a run, half a second at most, is plenty: an idle
+                // server either sleeps, or spins from the first microsecond.
+                thread::sleep((d.run / 2).min(Duration::from_millis(500)));
                 let totals = meter.stop();
                 let server = totals.per(0, Unit::Request);
                 let share = server.cpu_share.ok_or_else(|| {
@@ -443,7 +443,7 @@ fn stall(
 ) -> io::Result<Round> {
     let mut burner = config("/cpu/100000", 1, true)?;
     // The burner outlasts the measured client, so it is never alone.
-    burner.stop = Stop::After(d.run + Duration::from_millis(300));
+    burner.stop = Stop::After(d.run + Duration::from_millis(150));
     burner.pid = None;
     let measured = config("/numbers.txt", 1, true)?;
     let (burned, report) = thread::scope(|scope| {
