@@ -211,9 +211,9 @@ impl Costs {
             self.cpu_share
                 .map_or("-".to_string(), |s| format!("{:.0}%", s * 100.0)),
         );
-        let mut reasons: Vec<&str> = self.missing.values().map(String::as_str).collect();
-        reasons.dedup();
+        let reasons: BTreeSet<&str> = self.missing.values().map(String::as_str).collect();
         if !reasons.is_empty() {
+            let reasons: Vec<&str> = reasons.into_iter().collect();
             line.push_str(&format!(" [not counted: {}]", reasons.join("; ")));
         }
         line
