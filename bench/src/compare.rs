@@ -261,16 +261,10 @@ const SETTLE: Duration = Duration::from_millis(10);
 /// (the threads and children it starts later inherit the pin from their
 /// creator).
 fn settle_and_pin(pid: u32) {
-    let threads = || -> std::collections::BTreeSet<u32> {
-        crate::procfs::tree(pid)
-            .into_iter()
-            .flat_map(crate::procfs::threads)
-            .collect()
-    };
     let mut pinned = std::collections::BTreeSet::new();
     for _ in 0..20 {
         std::thread::sleep(SETTLE);
-        let now = threads();
+        let now = crate::procfs::tree_threads(pid);
         if !pinned.is_empty() && now.is_subset(&pinned) {
             return;
         }

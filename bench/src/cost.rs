@@ -497,16 +497,10 @@ const INVOLUNTARY: &str = "prev_state == 0 || prev_state >= 256";
 /// creator had none yet to inherit), so the threads are listed again after,
 /// and all of it done again until the list holds still.
 fn open_on_tree(pid: u32) -> Vec<(&'static str, Result<Vec<Counter>, String>)> {
-    let threads = || -> BTreeSet<u32> {
-        procfs::tree(pid)
-            .into_iter()
-            .flat_map(procfs::threads)
-            .collect()
-    };
-    let mut listed = threads();
+    let mut listed = procfs::tree_threads(pid);
     for _ in 0..10 {
         let kinds = open_all(&listed.iter().copied().collect::<Vec<_>>());
-        let now = threads();
+        let now = procfs::tree_threads(pid);
         if now.is_subset(&listed) {
             return kinds;
         }

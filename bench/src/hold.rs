@@ -158,7 +158,6 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
     let rss_before = usage().map(|u| u.rss);
     let kernel_stack_before = procfs::kernel_stack();
     let meter = Meter::start(config.pid);
-    let own_before = procfs::own().map(|u| (Instant::now(), u.cpu));
     let mut samples = Vec::new();
     let mut last_usage: Option<(Instant, Usage)> = usage().map(|u| (Instant::now(), u));
 
@@ -345,6 +344,7 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
         }
     };
     let totals = meter.stop();
+    let client = totals.client();
     let held_at_end = open;
     let per_held = |before: Option<u64>, full: Option<u64>| match (before, full) {
         (Some(before), Some(full)) if held_max > 0 => {
@@ -368,17 +368,11 @@ pub fn run(config: &HoldConfig, mut on_sample: impl FnMut(&Sample)) -> io::Resul
         server_bytes_per_connection: per_connection,
         bench_peak_rss: procfs::own_peak_rss(),
         bench_rss_full: own_rss_full,
-        bench_cpu_percent: match (own_before, procfs::own()) {
-            (Some((t, before)), Some(after)) => Some(
-                after.cpu.saturating_sub(before).as_secs_f64()
-                    / t.elapsed().as_secs_f64().max(1e-9)
-                    * 100.0,
-            ),
-            _ => None,
-        },
+        // The meter's client share, as a percentage: one measurement.
+        bench_cpu_percent: Some(client.cpu_share * 100.0),
         kernel_stack_per_connection: per_held(kernel_stack_before, kernel_stack_full),
         server: totals.per(requests, Unit::Request),
-        client: totals.client(),
+        client,
         samples,
     })
 }

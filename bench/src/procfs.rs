@@ -96,6 +96,11 @@ pub fn tree(pid: u32) -> Vec<u32> {
     found
 }
 
+/// Every thread of every process of `pid`'s tree, by thread ID.
+pub fn tree_threads(pid: u32) -> std::collections::BTreeSet<u32> {
+    tree(pid).into_iter().flat_map(threads).collect()
+}
+
 /// The threads of process `pid`, by thread ID (empty if it is gone).
 pub fn threads(pid: u32) -> Vec<u32> {
     std::fs::read_dir(format!("/proc/{pid}/task"))

@@ -495,7 +495,6 @@ fn hold_round(report: hold::HoldReport, n: usize) -> io::Result<Round> {
         "bench_rss_mb",
         report.bench_rss_full.map(|b| b as f64 / 1e6),
     );
-    put("bench_cpu_percent", report.bench_cpu_percent);
     put(
         "server_rss_mb",
         report.server_rss_full.map(|b| b as f64 / 1e6),

@@ -105,17 +105,14 @@ fn expect_start_failure(exited: &Exited, mentions: &str) -> Outcome {
 /// the two); and by a first copy of the same server with the same flags,
 /// the mistake of starting it twice.
 fn port_in_use(target: &Target) -> Outcome {
+    let local = |l: &TcpListener| l.local_addr().map_err(|e| e.to_string());
     let plain = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    refuses_port_of(target, &plain, "a plain listener")?;
+    refuses_port_of(target, local(&plain)?, "a plain listener")?;
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let reuse_port = reuse_port_listener(loopback).map_err(|e| e.to_string())?;
-    refuses_port_of(target, &reuse_port, "an SO_REUSEPORT listener")?;
+    refuses_port_of(target, local(&reuse_port)?, "an SO_REUSEPORT listener")?;
     let first = target.start(&[])?;
-    let addr = first.addr.to_string();
-    target
-        .run_to_exit(&["--addr", &addr], START_LIMIT)
-        .and_then(|exited| expect_start_failure(&exited, "in use"))
-        .map_err(|e| format!("beside a copy of itself: {e}"))?;
+    refuses_port_of(target, first.addr, "a copy of itself")?;
     // The first copy still has the port, and serves.
     let response = Client::connect(first.addr)?.get("/numbers.txt")?;
     check(response.status == 200, || {
@@ -130,11 +127,11 @@ fn port_in_use(target: &Target) -> Outcome {
 /// How long a server that should refuse its port may take to exit.
 const START_LIMIT: Duration = Duration::from_secs(10);
 
-/// Starts the server on the port `taken` listens on, and expects it to refuse.
-fn refuses_port_of(target: &Target, taken: &TcpListener, holder: &str) -> Outcome {
-    let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
+/// Starts the server on `taken`, which `holder` listens on, and expects it
+/// to refuse.
+fn refuses_port_of(target: &Target, taken: SocketAddr, holder: &str) -> Outcome {
     target
-        .run_to_exit(&["--addr", &addr], START_LIMIT)
+        .run_to_exit(&["--addr", &taken.to_string()], START_LIMIT)
         .and_then(|exited| expect_start_failure(&exited, "in use"))
         .map_err(|e| format!("beside {holder}: {e}"))
 }
