@@ -61,22 +61,35 @@
 //! ```
 //!
 //! # Layout
-//! - `executor`: `block_on`, `spawn`, the task table, the wakers.
+//! - `executor`: `block_on`, `spawn`, the task table, the wakers. Its one
+//!   unsafe block, outside `sys`, builds a waker from a raw vtable (a task
+//!   is named by an id, not by a pointer), under its `SAFETY:` comment.
 //! - `reactor`: the poller, `Async` (a registered socket), the `readable`
 //!   and `writable` futures, `sleep_until` and the timers.
 //! - `server`: the accept task and the `async fn` per connection.
 //! - `sys`: the two `polling` calls that take an fd on trust.
 //!
-//! `polling` is the one dependency of the runtime (SPEC §1): a thin safe
+//! `polling` is the one dependency of the runtime (docs/src/contract.md §1): a thin safe
 //! layer over epoll. `socket2` sets the sockets non-blocking. No tokio, no
 //! smol, no futures crate: the point is to see all of it.
+
+use plumbing::model::{Binary, Limits, Variant};
 
 mod executor;
 mod reactor;
 mod server;
 mod sys;
 
+pub use executor::{block_on, spawn};
+pub use reactor::{Async, Wake};
 pub use server::serve;
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7011;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "async_await",
+    variants: &[Variant::default_with(Limits::NONE)],
+}];

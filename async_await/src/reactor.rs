@@ -49,7 +49,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use plumbing::conn::ShowTimeout;
+use plumbing::deadline::ShowTimeout;
 use plumbing::{shutdown, trace};
 use polling::{Event, Events, PollMode, Poller};
 

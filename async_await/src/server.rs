@@ -9,7 +9,9 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
 
-use plumbing::conn::{Acceptor, Place, Places, READ_BUF, refuse};
+use plumbing::acceptor::{Accept, Acceptor};
+use plumbing::admission::{Place, Places, refuse};
+use plumbing::conn::READ_BUF;
 use plumbing::{Server, interrupted, shutdown, trace, would_block};
 use protocol::{Connection, Service};
 
@@ -58,11 +60,14 @@ async fn accept_loop(acceptor: Acceptor, service: Arc<Service>, places: Places) 
         }
         if listener.readable(None).await == Wake::Ready {
             // Until EAGAIN: one report can stand for many clients.
-            listener
-                .get_mut()
-                .accept_all(Instant::now(), |stream, _peer| {
-                    admit(stream, &service, &places);
-                });
+            let now = Instant::now();
+            loop {
+                match listener.get_mut().accept(now) {
+                    Accept::Client(stream) => admit(stream, &service, &places),
+                    Accept::Refused => {} // out of fds: one refused, maybe more waiting
+                    Accept::WouldBlock | Accept::Paused => break,
+                }
+            }
             listener.clear_readable();
         }
     }

@@ -1,9 +1,8 @@
 //! The whole conformance suite against the async/await server: one thread,
-//! every connection at once.
+//! every connection at once (`async_await::BINARIES`).
 
 fn main() -> std::process::ExitCode {
-    conformance::main(vec![conformance::Target::new(
-        "async_await",
-        env!("CARGO_BIN_EXE_async_await"),
-    )])
+    conformance::main(conformance::declared(async_await::BINARIES, |_| {
+        env!("CARGO_BIN_EXE_async_await")
+    }))
 }

@@ -28,7 +28,7 @@ use criterion::Criterion;
 const BATCH: usize = 16;
 
 fn main() {
-    compare::build().expect("the servers build");
+    compare::build("--bins").expect("the servers build");
     let workspace = compare::workspace().expect("cargo metadata");
     let mut criterion = Criterion::default()
         .measurement_time(Duration::from_secs(2))

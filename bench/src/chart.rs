@@ -18,41 +18,14 @@ pub struct Bar {
     pub spread: Option<(f64, f64)>,
     /// Printed at the end of the bar.
     pub label: String,
-    /// How the bar is coloured.
-    pub kind: Kind,
+    /// Its model's colour ([`colour_of`]): the same in every chart.
+    pub colour: RGBColor,
+    /// The client, not the server, was the limit: drawn faded, not ranked.
+    pub client_bound: bool,
 }
 
-/// What a bar stands for, which decides its colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A model of the course.
-    Model,
-    /// `epoll`: every ratio in the book is to it.
-    Reference,
-    /// nginx, the production server measured beside the models.
-    Peer,
-    /// The client, not the server, was the limit: not ranked.
-    ClientBound,
-}
-
-impl Kind {
-    fn colour(self) -> RGBColor {
-        match self {
-            Kind::Model => RGBColor(70, 110, 180),
-            Kind::Reference => RGBColor(220, 120, 30),
-            Kind::Peer => RGBColor(60, 150, 80),
-            Kind::ClientBound => RGBColor(175, 175, 175),
-        }
-    }
-}
-
-/// The legend under every chart: what the colours and whiskers mean.
-const LEGEND: [(Kind, &str); 4] = [
-    (Kind::Model, "model"),
-    (Kind::Reference, "epoll (the reference)"),
-    (Kind::Peer, "nginx"),
-    (Kind::ClientBound, "client-bound: not ranked"),
-];
+/// A client-bound bar: its model's colour, faded.
+const FADED: f64 = 0.3;
 
 /// How the figures are laid along the axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +100,10 @@ pub fn bars(
                 (0.0, SegmentValue::Exact(y)),
                 (at(bar.value?), SegmentValue::Exact(y + 1)),
             ],
-            bar.kind.colour().filled(),
+            match bar.client_bound {
+                true => bar.colour.mix(FADED).filled(),
+                false => bar.colour.filled(),
+            },
         );
         rect.set_margin(4, 4, 0, 0);
         Some(rect)
@@ -165,11 +141,15 @@ fn draw_legend<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let style = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Left, VPos::Center));
     let mut x = 12;
-    for (kind, words) in LEGEND {
-        area.draw(&Rectangle::new(
-            [(x, 9), (x + 14, 21)],
-            kind.colour().filled(),
-        ))?;
+    let colour = colour_of("epoll");
+    for (fill, words) in [
+        (colour.filled(), "a model's colour, the same in every chart"),
+        (
+            colour.mix(FADED).filled(),
+            "faded: client-bound, not ranked",
+        ),
+    ] {
+        area.draw(&Rectangle::new([(x, 9), (x + 14, 21)], fill))?;
         area.draw(&Text::new(words, (x + 19, 15), style.clone()))?;
         // About 6 px a character at 12 px sans-serif, then a gap.
         x += 19 + 6 * words.len() as i32 + 24;
@@ -180,6 +160,245 @@ fn draw_legend<DB: DrawingBackend>(
     ))?;
     area.draw(&Text::new("spread of the rounds", (x + 23, 15), style))?;
     Ok(())
+}
+
+/// One line of a curve chart: a server's figure at each step of a sweep.
+pub struct Line {
+    /// The server and its flags.
+    pub name: String,
+    /// Its colour: the model's, in every curve chart ([`colour_of`]).
+    pub colour: RGBColor,
+    /// Dashed: a flag variant, in its model's colour.
+    pub dashed: bool,
+    /// (x, median) at each step it reached, with the spread of the rounds
+    /// as (smallest, largest).
+    pub points: Vec<Point>,
+}
+
+/// A step of a curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// The step: connections held, or the concurrency.
+    pub x: f64,
+    /// The median of the rounds.
+    pub y: f64,
+    /// The smallest and largest round.
+    pub spread: Option<(f64, f64)>,
+    /// The bench, not the server, was the limit: drawn hollow.
+    pub client_bound: bool,
+}
+
+/// Every model's colour, the same in every curve chart of the book; nginx
+/// green as in the bar charts.
+pub fn colour_of(binary: &str) -> RGBColor {
+    match binary {
+        "blocking" => RGBColor(120, 120, 120),
+        "forking" => RGBColor(140, 86, 75),
+        "threaded" => RGBColor(148, 103, 189),
+        "nonblocking" => RGBColor(188, 189, 34),
+        "select" => RGBColor(23, 190, 207),
+        "poll" => RGBColor(214, 39, 40),
+        "epoll" => RGBColor(220, 120, 30),
+        "epoll-mio" => RGBColor(255, 187, 120),
+        "signal_driven" => RGBColor(227, 119, 194),
+        "coroutine" => RGBColor(31, 119, 180),
+        "async_await" => RGBColor(174, 199, 232),
+        "uring" => RGBColor(0, 0, 0),
+        "nginx" => RGBColor(60, 150, 80),
+        _ => RGBColor(100, 100, 100),
+    }
+}
+
+/// An axis of a curve chart: from 0 for counts that start at 0, or in
+/// powers of ten where the range spans several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// From 0.
+    Linear,
+    /// Powers of ten.
+    Log,
+}
+
+impl Axis {
+    /// Where `value` goes along the axis.
+    fn at(self, value: f64) -> f64 {
+        match self {
+            Axis::Linear => value,
+            Axis::Log => value.log10(),
+        }
+    }
+
+    /// The axis's range over `values` (already placed with [`Axis::at`]),
+    /// and its ticks: whole powers of ten, or round steps from 0.
+    fn range(self, values: impl Iterator<Item = f64>, pad: bool) -> (f64, f64, Vec<f64>) {
+        let (min, max) = values
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        let (min, max) = match min.is_finite() {
+            true => (min, max),
+            false => (0.0, 1.0),
+        };
+        match self {
+            Axis::Log => {
+                // A figure on a power of ten would sit on the plot's edge.
+                let room = if pad { 0.05 } else { 0.0 };
+                let (min, max) = (min - room, max + room);
+                let (lo, hi) = (min.floor(), max.ceil().max(min.floor() + 1.0));
+                let ticks = (lo as i32..=hi as i32).map(f64::from).collect();
+                (lo, hi, ticks)
+            }
+            Axis::Linear => {
+                let rough = max.max(1e-9) / 5.0;
+                let power = 10f64.powf(rough.log10().floor());
+                let step = [1.0, 2.0, 5.0, 10.0]
+                    .iter()
+                    .map(|m| m * power)
+                    .find(|step| *step >= rough)
+                    .unwrap_or(power * 10.0);
+                let hi = (max / step).ceil() * step;
+                let ticks = (0..=((hi / step).round() as usize))
+                    .map(|i| i as f64 * step)
+                    .collect();
+                (0.0, hi, ticks)
+            }
+        }
+    }
+
+    /// A tick's label.
+    fn label(self, at: f64) -> String {
+        let value = match self {
+            Axis::Linear => at,
+            Axis::Log => 10f64.powf(at),
+        };
+        match value < 1.0 && value > 0.0 {
+            true => format!("{value}"),
+            false => thousands(value),
+        }
+    }
+}
+
+/// Draws `lines` into an SVG file at `path`: `title` above, `x` and `y`
+/// (each a description with its unit, and which way is better for y) on
+/// the axes, a line with a dot per step for each server, whiskers for the
+/// spread of the rounds, and the servers' names in a legend on the right.
+pub fn lines(
+    path: &Path,
+    title: &str,
+    (x_desc, x_axis): (&str, Axis),
+    (y_desc, y_axis): (&str, Axis),
+    lines: &[Line],
+) -> Result<(), String> {
+    let failed = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
+    let all = || lines.iter().flat_map(|l| l.points.iter());
+    let (x_lo, x_hi, x_ticks) = x_axis.range(all().map(|p| x_axis.at(p.x)), false);
+    let (y_lo, y_hi, y_ticks) = y_axis.range(
+        all()
+            .flat_map(|p| [Some(p.y), p.spread.map(|s| s.0), p.spread.map(|s| s.1)])
+            .flatten()
+            .map(|v| y_axis.at(v)),
+        true,
+    );
+    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| failed(&e))?;
+    // The names on the right, outside the plot, so no line hides under them.
+    let (plot, names) = root.split_horizontally(720);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .right_y_label_area_size(0)
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
+        .map_err(|e| failed(&e))?;
+    // plotters picks its own round ticks, as many as asked: asked for as
+    // many as the axis's own, it picks the same; any other is left bare.
+    let tick =
+        |axis: Axis, ticks: &[f64], at: f64| match ticks.iter().any(|t| (t - at).abs() < 1e-6) {
+            true => axis.label(at),
+            false => String::new(),
+        };
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(x_ticks.len())
+        .y_labels(y_ticks.len())
+        .x_label_formatter(&|x| tick(x_axis, &x_ticks, *x))
+        .y_label_formatter(&|y| tick(y_axis, &y_ticks, *y))
+        .label_style(("sans-serif", 13))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| failed(&e))?;
+    for line in lines {
+        // A zero has no place on a log axis: the line skips it (the
+        // table has it).
+        let placed: Vec<((f64, f64), bool)> = line
+            .points
+            .iter()
+            .map(|p| ((x_axis.at(p.x), y_axis.at(p.y)), p.client_bound))
+            .filter(|((x, y), _)| x.is_finite() && y.is_finite())
+            .collect();
+        let at: Vec<(f64, f64)> = placed.iter().map(|(p, _)| *p).collect();
+        let style = line.colour.stroke_width(2);
+        let series = match line.dashed {
+            true => chart.draw_series(DashedLineSeries::new(at.clone(), 6, 4, style)),
+            false => chart.draw_series(LineSeries::new(at.clone(), style)),
+        };
+        series.map_err(|e| failed(&e))?;
+        // A dot per step; hollow where the bench was the limit.
+        let dots = placed.iter().map(|&(p, hollow)| match hollow {
+            true => Circle::new(p, 4, WHITE.filled()),
+            false => Circle::new(p, 3, line.colour.filled()),
+        });
+        chart.draw_series(dots).map_err(|e| failed(&e))?;
+        let rings = placed
+            .iter()
+            .filter(|(_, hollow)| *hollow)
+            .map(|&(p, _)| Circle::new(p, 4, line.colour.stroke_width(2)));
+        chart.draw_series(rings).map_err(|e| failed(&e))?;
+        let whiskers = line.points.iter().filter_map(|p| {
+            let (min, max) = p.spread?;
+            let x = x_axis.at(p.x);
+            if !(x.is_finite() && y_axis.at(min).is_finite()) {
+                return None;
+            }
+            Some(PathElement::new(
+                vec![(x, y_axis.at(min)), (x, y_axis.at(max))],
+                line.colour.stroke_width(1),
+            ))
+        });
+        chart.draw_series(whiskers).map_err(|e| failed(&e))?;
+    }
+    let style = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, line) in lines.iter().enumerate() {
+        let y = 50 + 18 * i as i32;
+        let stroke = line.colour.stroke_width(2);
+        let dash: Vec<(i32, i32)> = match line.dashed {
+            true => vec![(0, 7), (11, 18)],
+            false => vec![(0, 18)],
+        };
+        for (from, to) in dash {
+            names
+                .draw(&PathElement::new(vec![(from, y), (to, y)], stroke))
+                .map_err(|e| failed(&e))?;
+        }
+        names
+            .draw(&Text::new(line.name.clone(), (24, y), style.clone()))
+            .map_err(|e| failed(&e))?;
+    }
+    if lines.iter().flat_map(|l| &l.points).any(|p| p.client_bound) {
+        let y = 50 + 18 * lines.len() as i32 + 12;
+        names
+            .draw(&Circle::new((9, y), 4, BLACK.stroke_width(2)))
+            .map_err(|e| failed(&e))?;
+        names
+            .draw(&Text::new("client-bound: not ranked", (24, y), style))
+            .map_err(|e| failed(&e))?;
+    }
+    root.present().map_err(|e| failed(&e))
 }
 
 /// `12345.6` as `12,346`: the axis and bar labels.
@@ -208,6 +427,19 @@ pub fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Log axes tick at whole powers of ten over the range; linear ones
+    /// at round steps from 0.
+    #[test]
+    fn axes_tick_where_a_reader_expects() {
+        let (lo, hi, ticks) = Axis::Log.range([0.5f64, 2.9].into_iter(), true);
+        assert_eq!((lo, hi), (0.0, 3.0));
+        assert_eq!(ticks, vec![0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(Axis::Log.label(3.0), "1,000");
+        let (lo, hi, ticks) = Axis::Linear.range([0.0, 19_010.0].into_iter(), false);
+        assert_eq!((lo, hi), (0.0, 20_000.0));
+        assert_eq!(ticks, vec![0.0, 5_000.0, 10_000.0, 15_000.0, 20_000.0]);
+    }
 
     /// Small figures keep two decimals, so half a second is not "1".
     #[test]

@@ -29,32 +29,37 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde::Serialize;
+use plumbing::model::Limits;
+use serde::{Deserialize, Serialize};
 
 mod cell;
 mod scenario;
+mod sweep;
 
-pub use cell::{Cell, Round, median};
+pub use cell::{Cell, Round, median, spread};
 pub use scenario::{Better, Durations, Scenario};
+pub use sweep::{BUSY, MemoryLine, SERVER_ARGS, Sweep, memory_line};
 
-/// What a model cannot do, once: the cells it cannot fill say this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Limits {
-    /// Serves this many connections at a time, the rest waiting in the
-    /// backlog: 1 for the iterative server, N for a pool of N.
-    pub at_a_time: Option<usize>,
-    /// Refuses fds at or above FD_SETSIZE (1024): `select`.
-    pub fd_setsize: bool,
-    /// A process per connection: a hold of thousands is thousands of processes.
-    pub process_per_connection: bool,
-    /// A thread per connection (or a pool's queue): 10,000 at most here.
-    pub thread_per_connection: bool,
-    /// nginx, the reference: static files over HTTP, no routes, no echo.
-    pub static_only: bool,
+/// The most connections a hold or a sweep asks of a process per
+/// connection: a thousand processes are already the lesson.
+pub const PROCESS_CAP: usize = 1_000;
+
+/// The most asked of a thread per connection, or of nginx (which reset 256
+/// of 19,000 connections opened at 5,000 a second in one full run, why is
+/// not known yet; it holds 10,000).
+pub const THREAD_CAP: usize = 10_000;
+
+/// Why a server that serves `n` connections at a time cannot run a load
+/// of more: the rest would wait in the backlog for ever.
+pub fn why_at_a_time(n: usize) -> String {
+    match n {
+        1 => "one conn. at a time".to_string(),
+        n => format!("{n} conn. at a time"),
+    }
 }
 
 /// One server to measure: a binary and its model flags.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Variant {
     /// The binary and its flags, as the table shows it.
     pub name: String,
@@ -62,62 +67,70 @@ pub struct Variant {
     pub binary: String,
     /// Its model flags.
     pub args: Vec<String>,
-    /// What it cannot do.
+    /// What it cannot do, as its model crate declares it (the limits the
+    /// conformance suite adjusts to).
     #[serde(skip)]
     pub limits: Limits,
+    /// nginx, the reference: static files over HTTP, no routes, no echo.
+    #[serde(skip)]
+    pub static_only: bool,
 }
 
-/// The model flag variants worth comparing, and each model's limits. The
-/// first variant of every binary is its default (no flags).
-pub fn variants(binary: &str) -> Vec<Variant> {
-    let limits = match binary {
-        "blocking" => Limits {
-            at_a_time: Some(1),
-            ..Limits::default()
-        },
-        "select" => Limits {
-            fd_setsize: true,
-            ..Limits::default()
-        },
-        "forking" => Limits {
-            process_per_connection: true,
-            ..Limits::default()
-        },
-        "threaded" => Limits {
-            thread_per_connection: true,
-            ..Limits::default()
-        },
-        _ => Limits::default(),
-    };
-    let flags: &[&[&str]] = match binary {
-        "forking" => &[&[], &["--workers", "2"]],
-        "threaded" => &[&[], &["--pool", "8"]],
-        "epoll" => &[&[], &["--trigger", "edge"], &["--workers", "2"]],
-        "coroutine" => &[&[], &["--workers", "2"]],
-        "signal_driven" => &[&[], &["--sigpending", "1"]],
-        "uring" => &[&[], &["--shots", "single"]],
-        _ => &[&[]],
-    };
-    flags
+/// Every model crate's declaration of its binaries.
+const DECLARED: [&[plumbing::model::Binary]; 10] = [
+    blocking::BINARIES,
+    forking::BINARIES,
+    threaded::BINARIES,
+    nonblocking::BINARIES,
+    select::BINARIES,
+    epoll::BINARIES,
+    signal_driven::BINARIES,
+    coroutine::BINARIES,
+    async_await::BINARIES,
+    uring::BINARIES,
+];
+
+/// The default variant of `binary` as its model crate declares it, with
+/// its limits (no flags and no limits for a binary no crate declares).
+pub fn declared_default(binary: &str) -> plumbing::model::Variant {
+    DECLARED
         .iter()
-        .map(|args| {
-            let mut limits = limits;
-            // A preforked pool or a thread pool serves as many at once as it
-            // has workers; the rest wait in the backlog.
-            if let ["--pool" | "--workers", n] = args
-                && matches!(binary, "threaded" | "forking")
-            {
-                limits.at_a_time = n.parse().ok();
-            }
-            Variant {
-                name: std::iter::once(binary)
-                    .chain(args.iter().copied())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                binary: binary.to_string(),
-                args: args.iter().map(|a| a.to_string()).collect(),
-                limits,
-            }
+        .flat_map(|binaries| binaries.iter())
+        .find(|b| b.name == binary)
+        .and_then(|b| b.variants.first().copied())
+        .unwrap_or(plumbing::model::Variant::default_with(Limits::NONE))
+}
+
+/// The variants of `binary` to measure, the default first, as its model
+/// crate declares them with their limits. A binary no crate declares runs
+/// once, with no flags and no limits.
+pub fn variants(binary: &str) -> Vec<Variant> {
+    let declared = DECLARED
+        .iter()
+        .flat_map(|binaries| binaries.iter())
+        .find(|b| b.name == binary);
+    let Some(declared) = declared else {
+        return vec![Variant {
+            name: binary.to_string(),
+            binary: binary.to_string(),
+            args: Vec::new(),
+            limits: Limits::NONE,
+            static_only: false,
+        }];
+    };
+    declared
+        .variants
+        .iter()
+        .filter(|v| v.measured)
+        .map(|v| Variant {
+            name: std::iter::once(binary)
+                .chain(v.args.iter().copied())
+                .collect::<Vec<_>>()
+                .join(" "),
+            binary: binary.to_string(),
+            args: v.args.iter().map(|a| a.to_string()).collect(),
+            limits: v.limits,
+            static_only: false,
         })
         .collect()
 }
@@ -138,10 +151,8 @@ fn nginx_row() -> Variant {
         name: "nginx (reference)".to_string(),
         binary: "nginx".to_string(),
         args: Vec::new(),
-        limits: Limits {
-            static_only: true,
-            ..Limits::default()
-        },
+        limits: Limits::NONE,
+        static_only: true,
     }
 }
 
@@ -232,12 +243,22 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let pid = Pid::from_raw(self.pid as i32);
+        // nginx's master waits over a second for its worker after a
+        // SIGTERM; nothing of it is measured any more, so its processes
+        // (the master and the worker it forked) are killed at once.
+        if self.child.is_none() {
+            for process in crate::procfs::tree(self.pid) {
+                let _ = kill(Pid::from_raw(process as i32), Signal::SIGKILL);
+            }
+        }
         let _ = kill(pid, Signal::SIGTERM);
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(4) {
             let gone = match &mut self.child {
                 Some(child) => matches!(child.try_wait(), Ok(Some(_))),
-                None => kill(pid, None).is_err(), // not our child: gone when unsignalable
+                // Not our child: gone when it has exited, whether or not
+                // its new parent (init) has reaped it yet (a zombie).
+                None => crate::procfs::exited(self.pid),
             };
             if gone {
                 return;
@@ -287,22 +308,28 @@ pub fn pin(pid: u32, cpu: usize) {
     }
 }
 
+/// Starts `variant` with `extra` flags after its model flags: its binary in
+/// the workspace's release directory, or nginx through its script (which
+/// takes no flags).
+pub fn start(variant: &Variant, extra: &[&str], workspace: &Workspace) -> Result<Server, String> {
+    let mut args = variant.args.clone();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let started = match variant.static_only {
+        true => Server::nginx(&workspace.root),
+        false => Server::start(&workspace.bin_dir.join(&variant.binary), &args),
+    };
+    started.map_err(|err| format!("start: {err}"))
+}
+
 /// Runs one round of `scenario` against `variant`, on a server started for
-/// it (its binary in the workspace's release directory; nginx through its
-/// script) and stopped after.
+/// it and stopped after.
 pub fn measure(
     variant: &Variant,
     scenario: Scenario,
     workspace: &Workspace,
     durations: &Durations,
 ) -> Result<Round, String> {
-    let mut args = variant.args.clone();
-    args.extend(scenario.server_args().iter().map(|a| a.to_string()));
-    let started = match variant.limits.static_only {
-        true => Server::nginx(&workspace.root),
-        false => Server::start(&workspace.bin_dir.join(&variant.binary), &args),
-    };
-    let server = started.map_err(|err| format!("start: {err}"))?;
+    let server = start(variant, scenario.server_args(), workspace)?;
     scenario
         .measure(&server, variant, durations)
         .map_err(|err| err.to_string())
@@ -316,6 +343,14 @@ pub struct Workspace {
     pub bin_dir: PathBuf,
     /// The repository (for `bench/nginx/nginx.sh`).
     pub root: PathBuf,
+}
+
+impl Workspace {
+    /// The book's results directory, where `bench cores` and `bench
+    /// timeline` write by default, wherever they are run from.
+    pub fn results(&self) -> PathBuf {
+        self.root.join("docs/src/results")
+    }
 }
 
 /// Every binary target of the workspace but `bench`, with the directory
@@ -397,8 +432,9 @@ pub fn spawn_cost() -> io::Result<serde_json::Value> {
     serde_json::from_slice(&output.stdout).map_err(io::Error::other)
 }
 
-/// Builds every server binary in release mode; cargo skips what is fresh.
-pub fn build() -> io::Result<()> {
+/// Builds every server's `targets` (`--bins`, or `--examples` for the
+/// cores) in release mode; cargo skips what is fresh.
+pub fn build(targets: &str) -> io::Result<()> {
     let status = Command::new(cargo())
         .args([
             "build",
@@ -406,7 +442,7 @@ pub fn build() -> io::Result<()> {
             "--workspace",
             "--exclude",
             "bench",
-            "--bins",
+            targets,
         ])
         .status()?;
     match status.success() {
@@ -430,6 +466,55 @@ mod tests {
             .into_iter()
             .find(|v| v.name == name)
             .unwrap_or_else(|| panic!("no variant {name:?}"))
+    }
+
+    /// compare measures what the model crates declare measured: the same
+    /// rows as the committed runs, in the same order.
+    #[test]
+    fn the_measured_variants_are_the_declared_ones() {
+        let binaries = [
+            "blocking",
+            "forking",
+            "threaded",
+            "nonblocking",
+            "select",
+            "poll",
+            "epoll",
+            "epoll-mio",
+            "signal_driven",
+            "coroutine",
+            "async_await",
+            "uring",
+        ];
+        let names: Vec<String> = binaries
+            .iter()
+            .flat_map(|b| variants(b))
+            .map(|v| v.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "blocking",
+                "forking",
+                "forking --workers 2",
+                "threaded",
+                "threaded --pool 8",
+                "nonblocking",
+                "select",
+                "poll",
+                "epoll",
+                "epoll --trigger edge",
+                "epoll --workers 2",
+                "epoll-mio",
+                "signal_driven",
+                "signal_driven --sigpending 1",
+                "coroutine",
+                "coroutine --workers 2",
+                "async_await",
+                "uring",
+                "uring --shots single",
+            ]
+        );
     }
 
     /// Every binary's first variant is the binary as it comes, with no flags:

@@ -1,4 +1,4 @@
-//! What a server costs, counted by the kernel (SPEC §7): per request (per
+//! What a server costs, counted by the kernel (docs/src/contract.md §7): per request (per
 //! message for echo), CPU time, user and system apart, system calls and
 //! context switches, voluntary and involuntary; its share of a core; and the
 //! bench's own share, which says when the client, not the server, was the
@@ -126,7 +126,7 @@ const PER_UNIT: [&str; 7] = [
 
 impl Costs {
     /// No figure yet, each missing for `why`.
-    fn none(unit: Unit, why: &str) -> Costs {
+    pub(crate) fn none(unit: Unit, why: &str) -> Costs {
         let mut costs = Costs {
             unit,
             ..Costs::default()

@@ -132,8 +132,10 @@
 pub mod chart;
 pub mod clients;
 pub mod compare;
+pub mod cores;
 pub mod cost;
 pub mod echo;
+pub mod growth;
 pub mod hold;
 pub mod load;
 pub mod net;
@@ -143,3 +145,4 @@ pub mod response;
 pub mod stats;
 mod sys;
 pub mod target;
+pub mod timeline;

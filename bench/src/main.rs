@@ -32,6 +32,36 @@ enum Mode {
     Hold(HoldArgs),
     /// Every model binary of the workspace through the same scenarios: one table.
     Compare(CompareArgs),
+    /// The conformance suite against each model's core (examples/*_core.rs):
+    /// which cases the model as first written fails.
+    Cores(CoresArgs),
+    /// Every server under strace through one choreography of four clients:
+    /// a swimlane timeline (SVG) and a Perfetto trace per server.
+    Timeline(TimelineArgs),
+}
+
+#[derive(clap::Args)]
+struct TimelineArgs {
+    /// Only these servers, comma-separated (`epoll,uring`).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Where to write timelines/<server>.{svg,json} [default: docs/src/results].
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct CoresArgs {
+    /// Only a few cases every core must pass (it serves the protocol at
+    /// all): fails if one does not. For CI; writes nothing.
+    #[arg(long)]
+    quick: bool,
+    /// Where to write cores.json and cores.md [default: docs/src/results].
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
+    /// Write cores.md again from cores.json, without running anything.
+    #[arg(long, conflicts_with = "quick")]
+    redraw: bool,
 }
 
 #[derive(clap::Args)]
@@ -45,6 +75,14 @@ struct CompareArgs {
     /// takes).
     #[arg(long)]
     book: bool,
+    /// Instead of the scenarios, the sweeps: how each model's cost grows
+    /// with idle connections (10 busy clients beside 0 to 19,000 idle) and
+    /// with concurrency (c1 to c10,000), and its memory with the
+    /// connections held; 3 rounds of 1 s per step. Writes sweeps.json,
+    /// sweeps.md and the curves (--quick runs a short sweep after the
+    /// scenarios).
+    #[arg(long, conflicts_with_all = ["quick", "book", "scenario"])]
+    sweeps: bool,
     /// Rounds per cell, interleaved across the servers (default: 3; 1 with
     /// --quick, 5 with --book).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -62,7 +100,8 @@ struct CompareArgs {
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// Measure nothing: draw the charts and write the book's tables
-    /// (compare.md, chapters.md) again from the compare.json in --out.
+    /// (compare.md, chapters.md; sweeps.md) again from the compare.json
+    /// (and sweeps.json) in --out.
     #[arg(long)]
     redraw: bool,
 }
@@ -168,6 +207,8 @@ fn main() -> ExitCode {
         Mode::Echo(args) => run_echo(args),
         Mode::Hold(args) => run_hold(args),
         Mode::Compare(args) => run_compare(args),
+        Mode::Cores(args) => run_cores(args),
+        Mode::Timeline(args) => run_timeline(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +217,103 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `bench cores`: builds the cores, runs the suite against each, and
+/// writes what each fails (or, `--quick`, checks that each serves at all).
+fn run_cores(args: CoresArgs) -> Result<(), String> {
+    use bench::cores;
+    let workspace = bench::compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
+    let out = args.out.unwrap_or_else(|| workspace.results());
+    if args.redraw {
+        let path = out.join("cores.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let results: cores::Results =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return write_cores(&results, &out);
+    }
+    bench::compare::build("--examples").map_err(|e| e.to_string())?;
+    let dir = workspace.bin_dir.join("examples");
+    let only: &[&str] = if args.quick { cores::QUICK } else { &[] };
+    let results = cores::run(&dir, only);
+    cores::end_leftovers();
+    if args.quick {
+        let failed: Vec<String> = results
+            .iter()
+            .flat_map(|(binary, verdicts)| {
+                verdicts.iter().filter_map(move |v| {
+                    Some(format!(
+                        "{binary} core :: {}: {}",
+                        v.case,
+                        v.failure.as_ref()?
+                    ))
+                })
+            })
+            .collect();
+        if !failed.is_empty() {
+            return Err(format!("a core does not serve:\n{}", failed.join("\n")));
+        }
+        println!("every core passes {}", cores::QUICK.join(", "));
+        return Ok(());
+    }
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    // The table first: a run it refuses leaves cores.json as it was.
+    write_cores(&results, &out)?;
+    std::fs::write(out.join("cores.json"), json + "\n").map_err(|e| e.to_string())
+}
+
+/// Writes cores.md, once every failure has its word in `cores::fix`.
+fn write_cores(results: &bench::cores::Results, out: &std::path::Path) -> Result<(), String> {
+    let unexplained = bench::cores::unexplained(results);
+    if !unexplained.is_empty() {
+        return Err(format!(
+            "failures with no word in bench::cores::fix for what the real server adds:\n{}",
+            unexplained.join("\n")
+        ));
+    }
+    let path = out.join("cores.md");
+    std::fs::write(&path, bench::cores::markdown(results)).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// `bench timeline`: records every server (or `--only` some) under the
+/// choreography, and draws them all on one time axis.
+fn run_timeline(args: TimelineArgs) -> Result<(), String> {
+    use bench::timeline;
+    let workspace = bench::compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
+    bench::compare::build("--bins").map_err(|e| e.to_string())?;
+    let out = args.out.unwrap_or_else(|| workspace.results());
+    let dir = out.join("timelines");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut recordings = Vec::new();
+    for &(binary, _) in bench::cores::CORES {
+        if !args.only.is_empty() && !args.only.iter().any(|o| o == binary) {
+            continue;
+        }
+        eprintln!("recording {binary} under strace");
+        let path = workspace.bin_dir.join(binary);
+        recordings.push(timeline::record(binary, &path, &[], scratch.path())?);
+    }
+    // One time axis for all: the longest choreography, to the next 100 ms.
+    let longest = recordings
+        .iter()
+        .flat_map(|r| r.events.iter().map(move |e| e.at - r.zero))
+        .fold(0.0, f64::max);
+    let span = (longest * 10.0).ceil() / 10.0 + 0.05;
+    for recording in &recordings {
+        let svg = dir.join(format!("{}.svg", recording.server));
+        timeline::svg(recording, &svg, span)?;
+        let json = dir.join(format!("{}.json", recording.server));
+        let trace = serde_json::to_string(&recording.perfetto()).map_err(|e| e.to_string())?;
+        std::fs::write(&json, trace).map_err(|e| format!("{}: {e}", json.display()))?;
+        println!("wrote {}", svg.display());
+    }
+    print!("{}", timeline::summary(&recordings));
+    Ok(())
 }
 
 fn run_load(args: LoadArgs) -> Result<(), String> {
@@ -441,11 +579,27 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         false => "docs/src/results".into(),
     });
     if args.redraw {
-        let path = out.join("compare.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return bench::report::write(&out, &json);
+        let read = |name: &str| -> Result<Option<serde_json::Value>, String> {
+            let path = out.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|e| format!("{}: {e}", path.display())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(format!("{}: {e}", path.display())),
+            }
+        };
+        let (compare, sweeps) = (read("compare.json")?, read("sweeps.json")?);
+        if compare.is_none() && sweeps.is_none() {
+            return Err(format!("{}: no compare.json or sweeps.json", out.display()));
+        }
+        if let Some(json) = compare {
+            bench::report::write(&out, &json)?;
+        }
+        if let Some(json) = sweeps {
+            bench::growth::write(&out, &json)?;
+        }
+        return Ok(());
     }
     let scenarios: Vec<Scenario> = match args.scenario.is_empty() {
         // wrk repeats keep-alive with another client: the book's run has
@@ -470,7 +624,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     };
     let started = std::time::Instant::now();
     eprintln!("bench compare: building the servers (cargo build --release)");
-    compare::build().map_err(|e| e.to_string())?;
+    compare::build("--bins").map_err(|e| e.to_string())?;
     let workspace = compare::workspace().map_err(|e| e.to_string())?;
     let variants: Vec<_> = workspace
         .binaries
@@ -492,6 +646,15 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     }
     plumbing::raise_fd_limit();
     compare::pin(0, 1);
+    if args.sweeps {
+        let rounds = args.rounds.unwrap_or(3) as usize;
+        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let failed = run_sweeps(&variants, &workspace, rounds, false, &out, started)?;
+        return match failed {
+            0 => Ok(()),
+            n => Err(format!("{n} sweep step(s) failed that should have passed")),
+        };
+    }
     let (durations, default_rounds) = match (args.quick, args.book) {
         (true, _) => (
             Durations {
@@ -608,15 +771,111 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         started.elapsed().as_secs_f64() / 60.0,
         out.display()
     );
-    let failed = rows
+    let mut failed = rows
         .iter()
         .flat_map(|(_, cells)| cells)
         .filter(|c| matches!(c, Cell::Failed { .. }))
         .count();
+    // --quick exercises the sweeps too, on a short ladder.
+    if args.quick {
+        failed += run_sweeps(&variants, &workspace, rounds, true, &out, started)?;
+    }
     match failed {
         0 => Ok(()),
         n => Err(format!("{n} scenario(s) failed that should have passed")),
     }
+}
+
+/// The sweeps of `compare --sweeps` (a short ladder with `--quick`): every
+/// variant up each ladder in `rounds` rounds, a fresh server for each;
+/// `sweeps.json`, `sweeps.md` and the curves in `out`. Returns how many
+/// steps failed that should have passed.
+fn run_sweeps(
+    variants: &[bench::compare::Variant],
+    workspace: &bench::compare::Workspace,
+    rounds: usize,
+    quick: bool,
+    out: &std::path::Path,
+    started: std::time::Instant,
+) -> Result<usize, String> {
+    use bench::compare::{self, Cell, SERVER_ARGS, Sweep};
+    let run = match quick {
+        true => Duration::from_millis(200),
+        false => Duration::from_secs(1),
+    };
+    let mut sweeps: Vec<(Sweep, Vec<usize>, Vec<Vec<Cell>>)> = Sweep::ALL
+        .iter()
+        .map(|&sweep| {
+            let points = sweep.points(quick);
+            let rows = variants
+                .iter()
+                .map(|variant| {
+                    points
+                        .iter()
+                        .map(|&n| match sweep.cannot(variant, n) {
+                            Some(why) => Cell::Cannot { why },
+                            None => Cell::Ran { rounds: Vec::new() },
+                        })
+                        .collect()
+                })
+                .collect();
+            (sweep, points, rows)
+        })
+        .collect();
+    for round in 1..=rounds {
+        for (sweep, points, rows) in &mut sweeps {
+            for (variant, cells) in variants.iter().zip(rows.iter_mut()) {
+                if cells.iter().all(|c| !matches!(c, Cell::Ran { .. })) {
+                    continue;
+                }
+                let began = std::time::Instant::now();
+                match compare::start(variant, &SERVER_ARGS, workspace) {
+                    Ok(server) => sweep.climb(&server, points, run, round, cells),
+                    Err(why) => {
+                        for cell in cells.iter_mut().filter(|c| matches!(c, Cell::Ran { .. })) {
+                            *cell = Cell::Failed {
+                                why: format!("round {round}: {why}"),
+                            };
+                        }
+                    }
+                }
+                eprintln!(
+                    "  round {round}/{rounds}  {:<26} {:<20} {:5.1} s",
+                    variant.name,
+                    sweep.name(),
+                    began.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    let json = serde_json::json!({
+        "quick": quick,
+        "rounds": rounds,
+        "run_s": run.as_secs_f64(),
+        "minutes": started.elapsed().as_secs_f64() / 60.0,
+        "sweeps": sweeps.iter().map(|(sweep, points, rows)| serde_json::json!({
+            "name": sweep.name(),
+            "axis": sweep.axis(),
+            "points": points,
+            "rows": variants.iter().zip(rows).map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        out.join("sweeps.json"),
+        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", out.join("sweeps.json").display()))?;
+    bench::growth::write(out, &json)?;
+    eprintln!(
+        "bench compare: sweeps done at {:.1} minutes; wrote sweeps.json, sweeps.md and the curves in {}",
+        started.elapsed().as_secs_f64() / 60.0,
+        out.display()
+    );
+    Ok(sweeps
+        .iter()
+        .flat_map(|(_, _, rows)| rows.iter().flatten())
+        .filter(|c| matches!(c, Cell::Failed { .. }))
+        .count())
 }
 
 /// The comparison as a plain-text table, for the terminal (`compare.md`,

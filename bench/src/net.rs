@@ -65,6 +65,12 @@ pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 /// 127.0.0.1 to 127.0.0.8.
 const LOOPBACK_SOURCES: u32 = 8;
 
+/// The `i`th connection's source address: 127.0.0.1 to 127.0.0.8, in turn.
+pub fn loopback_source(i: usize) -> Ipv4Addr {
+    let offset = u32::try_from(i).unwrap_or(0) % LOOPBACK_SOURCES;
+    Ipv4Addr::from(u32::from(Ipv4Addr::LOCALHOST) + offset)
+}
+
 /// [`connect`], but from the `i`th of several source addresses when the
 /// target is on loopback (`hold`'s thousands of connections).
 ///
@@ -84,8 +90,7 @@ pub fn connect_spread(addr: SocketAddr, i: usize) -> io::Result<TcpStream> {
     if !target.ip().is_loopback() {
         return connect(addr);
     }
-    let offset = u32::try_from(i).unwrap_or(0) % LOOPBACK_SOURCES;
-    let source = Ipv4Addr::from(u32::from(Ipv4Addr::LOCALHOST) + offset);
+    let source = loopback_source(i);
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     socket.set_nonblocking(true)?;
     socket.bind(&SocketAddr::from((source, 0)).into())?;

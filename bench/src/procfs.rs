@@ -16,6 +16,8 @@ pub struct Usage {
 /// Clock ticks per second for `/proc/PID/stat` times (USER_HZ, 100 on Linux).
 const TICKS_PER_SECOND: u64 = 100;
 
+pub use conformance::server::exited;
+
 /// The usage of `pid` and its children, or `None` if it is gone.
 pub fn usage(pid: u32) -> Option<Usage> {
     let mut total = one(pid)?;
@@ -163,6 +165,27 @@ mod tests {
         assert!(own_peak_rss() >= own.rss / 2);
         assert!(usage(u32::MAX).is_none());
         assert!(tree_cpu(u32::MAX).is_none());
+    }
+
+    /// A process that has exited counts as gone while it is still a
+    /// zombie, not yet reaped; a running one does not.
+    #[test]
+    fn a_zombie_has_exited() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        assert!(!exited(std::process::id()));
+        // Not reaped yet: a zombie once it has run.
+        let mut zombie = false;
+        for _ in 0..200 {
+            if exited(pid) {
+                zombie = std::path::Path::new(&format!("/proc/{pid}")).exists();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(zombie, "pid {pid} never showed as an exited zombie");
+        child.wait().unwrap();
+        assert!(exited(pid));
     }
 
     /// A shell's tree holds the shell and its child; the CPU a subshell

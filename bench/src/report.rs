@@ -22,7 +22,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::chart::{self, Bar, Kind, Scale};
+use crate::chart::{self, Bar, Scale};
 use crate::compare::Cell;
 use crate::cost::short;
 
@@ -41,13 +41,9 @@ struct Row {
 }
 
 impl Row {
-    /// How its bars are coloured: the reference, nginx, or a model.
-    fn kind(&self) -> Kind {
-        match (self.name.as_str(), self.binary.as_str()) {
-            (REFERENCE, _) => Kind::Reference,
-            (_, "nginx") => Kind::Peer,
-            _ => Kind::Model,
-        }
+    /// Its bars' colour: its model's, as in every chart of the book.
+    fn colour(&self) -> plotters::style::RGBColor {
+        chart::colour_of(&self.binary)
     }
 }
 
@@ -127,11 +123,11 @@ pub fn write(out: &Path, json: &Value) -> Result<(), String> {
 }
 
 /// The first line of every written file.
-const WRITTEN: &str =
+pub(crate) const WRITTEN: &str =
     "<!-- Written by `bench compare` from compare.json: do not edit by hand. -->\n";
 
 /// `text` between `ANCHOR: name` markers, for `{{#include FILE:name}}`.
-fn anchored(name: &str, text: &str) -> String {
+pub(crate) fn anchored(name: &str, text: &str) -> String {
     format!("\n<!-- ANCHOR: {name} -->\n{text}<!-- ANCHOR_END: {name} -->\n")
 }
 
@@ -350,10 +346,8 @@ fn draw_charts(out: &Path, columns: &[Column], rows: &[Row]) -> Result<(), Strin
                     value: cell.value(),
                     spread: cell.spread().filter(|_| cell.rounds().len() > 1),
                     label: cell.show(),
-                    kind: match cell.client_bound() {
-                        true => Kind::ClientBound,
-                        false => row.kind(),
-                    },
+                    colour: row.colour(),
+                    client_bound: cell.client_bound(),
                 }
             })
             .collect();
@@ -401,7 +395,9 @@ fn draw_cost_charts(out: &Path, column: &Column, i: usize, rows: &[Row]) -> Resu
                         (Cell::Ran { .. }, None) => "not counted".to_string(),
                         _ => cell.show(),
                     },
-                    kind: row.kind(),
+                    colour: row.colour(),
+                    // Costs stand whoever was the limit.
+                    client_bound: false,
                 }
             })
             .collect();
@@ -417,7 +413,7 @@ fn draw_cost_charts(out: &Path, column: &Column, i: usize, rows: &[Row]) -> Resu
 }
 
 /// A Markdown table from a header and rows of cells.
-fn markdown(header: &[String], lines: &[Vec<String>]) -> String {
+pub(crate) fn markdown(header: &[String], lines: &[Vec<String>]) -> String {
     let mut text = format!(
         "| {} |\n|{}\n",
         header.join(" | "),

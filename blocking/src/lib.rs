@@ -54,9 +54,22 @@
 //! here for std's `TcpStream`. That the same loop serves all four is the
 //! lesson of those chapters.
 
+use plumbing::model::{Binary, Limits, Variant};
+
 mod server;
 
 pub use server::{READ_BUF, Socket, serve, serve_client, serve_connection};
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7001;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "blocking",
+    // One connection at a time: the next waits in the backlog.
+    variants: &[Variant::default_with(Limits {
+        at_a_time: Some(1),
+        ..Limits::NONE
+    })],
+}];

@@ -1,10 +1,8 @@
-//! The whole conformance suite against the blocking server, which declares
-//! its one limit: it serves one connection at a time.
-
-use conformance::{Concurrency, Target};
+//! The whole conformance suite against the iterative server, which declares
+//! (`blocking::BINARIES`) that it serves one connection at a time.
 
 fn main() -> std::process::ExitCode {
-    conformance::main(vec![
-        Target::new("blocking", env!("CARGO_BIN_EXE_blocking")).concurrency(Concurrency::AtMost(1)),
-    ])
+    conformance::main(conformance::declared(blocking::BINARIES, |_| {
+        env!("CARGO_BIN_EXE_blocking")
+    }))
 }

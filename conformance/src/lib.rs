@@ -1,4 +1,4 @@
-//! The conformance suite (SPEC §6): one library of cases that every model's
+//! The conformance suite (docs/src/contract.md §6): one library of cases that every model's
 //! `tests/conformance.rs` runs against its own binary, started on port 0.
 //!
 //! A model's test file is a few lines:
@@ -60,6 +60,7 @@ use std::sync::Arc;
 
 use libtest_mimic::{Completion, Trial};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use plumbing::model::{Binary, Variant};
 
 /// How many connections a model serves at once: its one declared limit that
 /// changes what the suite expects.
@@ -156,6 +157,41 @@ impl Target {
         self.fd_limit = Some(limit);
         self
     }
+
+    /// The target for one variant a model crate declares
+    /// (`plumbing::model`), with its limits.
+    pub fn declared(name: &str, binary: &str, variant: &Variant) -> Target {
+        let limits = variant.limits;
+        let mut target = Target::new(name, binary);
+        if !variant.args.is_empty() {
+            target = target.args(variant.args);
+        }
+        if let Some(n) = limits.at_a_time {
+            target = target.concurrency(Concurrency::AtMost(n));
+        }
+        if let Some(limit) = limits.fd_limit {
+            target = target.fd_limit(limit);
+        }
+        target.spins = limits.spins;
+        target.process_per_connection = limits.process_per_connection;
+        target
+    }
+}
+
+/// Every variant of every binary in `binaries` (a model crate's
+/// `BINARIES`), as targets; `path` gives a binary's file by name
+/// (`env!("CARGO_BIN_EXE_<name>")`).
+pub fn declared(binaries: &[Binary], path: impl Fn(&str) -> &'static str) -> Vec<Target> {
+    binaries
+        .iter()
+        .flat_map(|binary| {
+            let file = path(binary.name);
+            binary
+                .variants
+                .iter()
+                .map(move |variant| Target::declared(binary.name, file, variant))
+        })
+        .collect()
 }
 
 /// What a case returns: `Err` with a message saying what went wrong.

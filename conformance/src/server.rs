@@ -208,15 +208,21 @@ impl Running {
         while let Some(pid) = pending.pop() {
             let path = format!("/proc/{pid}/{file}");
             let Ok(text) = std::fs::read_to_string(&path) else {
-                continue; // it exited meanwhile
+                continue; // it exited and was reaped meanwhile
             };
-            let kib: u64 = text
+            let kib = text
                 .lines()
                 .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-                .ok_or_else(|| format!("no {field} in {path}"))?;
-            total += kib * 1024;
+                .and_then(|kib| kib.parse::<u64>().ok());
+            match kib {
+                Some(kib) => total += kib * 1024,
+                // A child that has exited and is not yet reaped (a zombie:
+                // a forking server reaps its children between accepts)
+                // keeps its /proc entry but no memory, and no such line.
+                None if exited(pid) => continue,
+                None => return Err(format!("no {field} in {path}")),
+            }
             pending.extend(children(pid));
         }
         Ok(total)
@@ -247,6 +253,19 @@ impl Running {
             return Err(format!("the server panicked: {stderr}"));
         }
         Ok(())
+    }
+}
+
+/// Whether `pid` has exited: gone from /proc, or still there as a zombie
+/// that its parent has not reaped yet (state `Z` in `/proc/PID/stat`).
+pub fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses
+        // and may itself contain them: look after the last one.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
     }
 }
 

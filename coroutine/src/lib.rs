@@ -78,13 +78,26 @@
 //! `may` is the model. `crossbeam`'s `WaitGroup` is how the main thread
 //! waits for the coroutines at shutdown (as in `threaded`).
 
+use plumbing::model::{Binary, Limits, Variant};
+
 mod server;
 mod sys;
 
-pub use server::serve;
+pub use server::{GreenSocket, serve};
+pub use sys::adopt;
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7010;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "coroutine",
+    variants: &[
+        Variant::default_with(Limits::NONE),
+        Variant::flags(&["--workers", "2"]),
+    ],
+}];
 
 /// Each coroutine's read buffer, in bytes. A coroutine parked in `read`
 /// owns its buffer the whole time it waits, so unlike an event loop's one

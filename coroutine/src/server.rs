@@ -9,7 +9,7 @@ use std::time::Duration;
 use crossbeam::sync::WaitGroup;
 use plumbing::Server;
 use plumbing::accept::BlockingAcceptor;
-use plumbing::conn::{Places, refuse};
+use plumbing::admission::{Places, refuse};
 use plumbing::trace;
 
 use crate::{Green, READ_BUF, sys};
@@ -132,7 +132,7 @@ fn configure(green: Green) {
 /// readable, or the read timeout passes; the worker thread meanwhile runs
 /// other coroutines. `sleep` parks the coroutine on may's timer list where
 /// std's would put the whole worker thread to sleep.
-struct GreenSocket(may::net::TcpStream);
+pub struct GreenSocket(pub may::net::TcpStream);
 
 impl Read for GreenSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

@@ -1,13 +1,10 @@
-//! The whole conformance suite against the coroutine server: one may worker
-//! thread (the default), and two. Both serve every connection at once:
-//! a coroutine parked in `read` holds no thread.
-
-use conformance::Target;
+//! The whole conformance suite against the coroutine server, in the variants
+//! `coroutine::BINARIES` declares: one may worker thread (the default), and
+//! two. Both serve every connection at once: a coroutine parked in `read`
+//! holds no thread.
 
 fn main() -> std::process::ExitCode {
-    let binary = env!("CARGO_BIN_EXE_coroutine");
-    conformance::main(vec![
-        Target::new("coroutine", binary),
-        Target::new("coroutine", binary).args(&["--workers", "2"]),
-    ])
+    conformance::main(conformance::declared(coroutine::BINARIES, |_| {
+        env!("CARGO_BIN_EXE_coroutine")
+    }))
 }

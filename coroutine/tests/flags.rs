@@ -1,7 +1,7 @@
 //! The coroutine model's own flags refuse what they cannot run: a stack
 //! below the minimum (a coroutine would overflow it and take the process
 //! down) and a worker count outside 1..=256. Each refusal is one line
-//! naming the flag, the usage, and exit code 2 (SPEC §2), before the
+//! naming the flag, the usage, and exit code 2 (docs/src/contract.md §2), before the
 //! server binds anything.
 
 use std::process::Command;

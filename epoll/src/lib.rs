@@ -29,8 +29,9 @@
 //! Both keep write interest (`EPOLLOUT`) only while a connection has unsent
 //! bytes, and keep every connection's deadline (a `/delay`, a 408, an idle
 //! timeout) in a binary heap whose earliest entry is `epoll_wait`'s timeout
-//! (`plumbing::timers`). The non-blocking reads, writes and accepts are
-//! `plumbing::conn`, shared with select, poll and the busy loop.
+//! (`plumbing::timers`). Each file holds its own read, drain and write
+//! loops over `plumbing::conn`'s one-call `read` and `write`, beside its
+//! wait: that is where this model's EAGAIN and EINTR are decided.
 //!
 //! ## Syscalls
 //! Per worker: `epoll_create1` once; `epoll_ctl ADD` per new connection,
@@ -100,19 +101,49 @@
 mod mio_server;
 mod server;
 
+use plumbing::model::{Binary, Limits, Variant};
 use std::io;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use nix::sys::epoll::EpollFlags;
 use plumbing::Server;
-use plumbing::conn::Places;
+use plumbing::admission::Places;
 use protocol::Service;
 
-/// The default port of `epoll` (SPEC §1).
+/// The default port of `epoll` (docs/src/contract.md §1).
 pub const EPOLL_PORT: u16 = 7007;
-/// The default port of `epoll-mio` (SPEC §1).
+/// The default port of `epoll-mio` (docs/src/contract.md §1).
 pub const EPOLL_MIO_PORT: u16 = 7008;
+
+/// This crate's two binaries, their variants and limits
+/// (`plumbing::model`): read by its conformance test and by `bench compare`
+/// (which measures all but edge-triggered with two workers).
+pub const BINARIES: &[Binary] = &[
+    Binary {
+        name: "epoll",
+        variants: &[
+            Variant::default_with(Limits::NONE),
+            Variant::flags(&["--trigger", "edge"]),
+            Variant::flags(&["--workers", "2"]),
+            Variant {
+                measured: false,
+                ..Variant::flags(&["--trigger", "edge", "--workers", "2"])
+            },
+        ],
+    },
+    Binary {
+        name: "epoll-mio",
+        variants: &[
+            Variant::default_with(Limits::NONE),
+            Variant {
+                measured: false,
+                ..Variant::flags(&["--workers", "2"])
+            },
+        ],
+    },
+];
 
 /// `--trigger`: when epoll reports a ready fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -121,6 +152,16 @@ pub enum Trigger {
     Level,
     /// When it becomes ready, once (`EPOLLET`): the loop drains it.
     Edge,
+}
+
+impl Trigger {
+    /// The flag every registration carries: EPOLLET for edge, none for level.
+    pub(crate) fn flags(self) -> EpollFlags {
+        match self {
+            Trigger::Level => EpollFlags::empty(),
+            Trigger::Edge => EpollFlags::EPOLLET,
+        }
+    }
 }
 
 /// `--workers N`, taken by both binaries.
@@ -152,8 +193,8 @@ pub fn run(
 
 /// Serves with raw epoll on `workers` threads until shutdown.
 pub fn serve(server: Server, trigger: Trigger, workers: usize) -> io::Result<()> {
-    let setup = |listener, service, places| server::Worker::new(listener, service, places, trigger);
-    on_workers(server, workers, setup, server::Worker::serve)
+    let setup = |listener, service, places| server::Loop::new(listener, service, places, trigger);
+    on_workers(server, workers, setup, server::Loop::serve)
 }
 
 /// Serves with mio on `workers` threads until shutdown.
@@ -161,8 +202,8 @@ pub fn serve_mio(server: Server, workers: usize) -> io::Result<()> {
     on_workers(
         server,
         workers,
-        mio_server::Worker::new,
-        mio_server::Worker::serve,
+        mio_server::Loop::new,
+        mio_server::Loop::serve,
     )
 }
 

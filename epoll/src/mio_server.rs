@@ -22,11 +22,13 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 use std::time::Instant;
 
+use mio::event::Event;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
-use plumbing::conn::{
-    Acceptor, Conn, Drain, Places, READ_BUF, Reads, ShowTimeout, admit, earliest, timeout_ms,
-};
+use plumbing::acceptor::{Accept, Acceptor};
+use plumbing::admission::{Places, admit};
+use plumbing::conn::{Conn, Io, Progress, READ_BUDGET, READ_BUF, WRITE_BUDGET};
+use plumbing::deadline::{ShowTimeout, earliest, timeout_ms};
 use plumbing::table::{Client, Table};
 use plumbing::timers::Timers;
 use plumbing::{interrupted, shutdown, trace};
@@ -40,38 +42,33 @@ const WAKER: Token = Token(usize::MAX - 1);
 /// Most events one `poll` returns.
 const MAX_EVENTS: usize = 1024;
 
-/// Most reads per connection per wake-up (mio is edge-triggered).
-const READ_BUDGET: usize = 16;
-
-/// The connection side of one worker: its epoll and its connections.
-struct Connections {
-    /// mio's `Poll`: an epoll instance and its registry.
-    poll: Poll,
-    /// The connections, by token.
+/// One worker: one thread, one loop.
+pub struct Loop {
+    /// The listener, non-blocking, with its reserve fd.
+    acceptor: Acceptor,
+    /// Whether the listener is registered now.
+    listening: bool,
+    /// Protocol, site, timeouts: shared by every connection.
+    service: Arc<Service>,
+    /// `--max-conns`, counted over all workers.
+    places: Places,
+    /// The connections, by token, with the interest each is registered for.
     clients: Table<Client<Option<Interest>>>,
     /// Their deadlines, earliest first.
     timers: Timers,
     /// One read buffer for all connections: each read is handed over at once.
     buf: Vec<u8>,
+    /// Shutdown was requested and acted on.
+    stopping: bool,
+    /// mio's `Poll`: an epoll instance and its registry.
+    poll: Poll,
 }
 
-/// One worker, set up and ready to serve.
-pub struct Worker {
-    /// Its own listener, non-blocking, with its reserve fd.
-    acceptor: Acceptor,
-    /// Protocol, site, timeouts: shared by every connection.
-    service: Arc<Service>,
-    /// `--max-conns`, counted over all workers.
-    places: Places,
-    /// Its epoll instance and connections.
-    conns: Connections,
-}
-
-impl Worker {
+impl Loop {
     // ANCHOR: setup
     /// Creates the worker's `Poll` and its waker, and registers its
     /// listener. Done for every worker before any of them serves.
-    pub fn new(listener: TcpListener, service: Arc<Service>, places: Places) -> io::Result<Worker> {
+    pub fn new(listener: TcpListener, service: Arc<Service>, places: Places) -> io::Result<Loop> {
         let acceptor = Acceptor::new(listener, &service)?;
         let poll = Poll::new()?; // epoll_create1
         // Shutdown wakes the loop through the waker, from the signal thread.
@@ -84,164 +81,147 @@ impl Worker {
         let listener_fd = acceptor.as_fd().as_raw_fd();
         poll.registry()
             .register(&mut SourceFd(&listener_fd), LISTENER, Interest::READABLE)?;
-        Ok(Worker {
+        Ok(Loop {
             acceptor,
+            listening: true,
             service,
             places,
-            conns: Connections {
-                poll,
-                clients: Table::default(),
-                timers: Timers::default(),
-                buf: vec![0u8; READ_BUF],
-            },
+            clients: Table::default(),
+            timers: Timers::default(),
+            buf: vec![0u8; READ_BUF],
+            stopping: false,
+            poll,
         })
     }
     // ANCHOR_END: setup
 
     // ANCHOR: event_loop
     /// Serves until shutdown.
-    pub fn serve(self) -> io::Result<()> {
-        let Worker {
-            mut acceptor,
-            service,
-            places,
-            mut conns,
-        } = self;
-        let listener_fd = acceptor.as_fd().as_raw_fd();
-        let mut accepting = true;
+    pub fn serve(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(MAX_EVENTS);
-        let mut stopping = false;
         loop {
-            // 0. Shutdown: stop watching the listener, close the idle
+            // 1. Shutdown: stop watching the listener, close the idle
             //    connections once, and end when the busy ones have finished.
-            if shutdown::requested() && !stopping {
-                stopping = true;
-                if accepting {
-                    conns
-                        .poll
-                        .registry()
-                        .deregister(&mut SourceFd(&listener_fd))?;
-                }
-                for token in conns.clients.tokens() {
-                    conns.settle(token, false);
-                }
+            if shutdown::requested() && !self.stopping {
+                self.stop()?;
             }
-            if stopping && conns.clients.is_empty() {
+            if self.stopping && self.clients.is_empty() {
                 trace!("shutdown: no connections left");
                 return Ok(());
             }
 
-            // 1. Wait for ready fds, or the earliest timer. mio returns EINTR
-            //    to the caller: wait again; the timeout is recomputed from the
-            //    same deadlines, so a signal never stretches it.
-            let deadline = earliest([conns.timers.next(), acceptor.deadline()]);
-            let timeout = timeout_ms(deadline, Instant::now());
-            match conns.poll.poll(&mut events, timeout) {
-                Ok(()) => trace!(
-                    "poll: {} fds ready ({})",
-                    events.iter().count(),
-                    ShowTimeout(timeout)
-                ),
-                Err(err) if interrupted(&err) => {
-                    trace!("poll: EINTR, retrying");
-                    continue;
-                }
-                Err(err) => return Err(err),
-            }
+            // 2. Wait until an fd is ready, or the earliest deadline.
+            let deadline = earliest([self.timers.next(), self.acceptor.deadline()]);
+            self.wait(&mut events, deadline)?;
 
-            // 2. Only the fds that are ready.
+            // 3. Dispatch: only the fds that are ready, no scan over all.
             let now = Instant::now();
             for event in &events {
                 match event.token() {
-                    LISTENER => {
-                        acceptor.accept_all(now, |stream, _peer| {
-                            if let Some(conn) = admit(stream, &service, &places, None) {
-                                conns.register(conn);
-                            }
-                        });
-                    }
+                    LISTENER => self.on_accept(now),
                     WAKER => trace!("waker: shutdown requested"),
-                    Token(token) => conns.on_event(token, event),
+                    Token(token) => self.on_ready(token, event),
                 }
             }
 
-            // 3. Timers that are due.
+            // 4. Timers that are due: a /delay's answer, a 408, an idle close.
             let now = Instant::now();
-            conns.fire_timers(now);
+            self.fire_timers(now);
 
-            // 4. The listener is deregistered during an accept pause and
-            //    registered again after it (which also re-arms it).
-            let wanted = acceptor.wants_accept(now);
-            if wanted != accepting && !shutdown::requested() {
-                trace!("listener: accepting {wanted}");
-                let mut source = SourceFd(&listener_fd);
-                match wanted {
-                    true => {
-                        conns
-                            .poll
-                            .registry()
-                            .register(&mut source, LISTENER, Interest::READABLE)?
-                    }
-                    false => conns.poll.registry().deregister(&mut source)?,
-                }
-                accepting = wanted;
-            }
+            // 5. The listener's interest follows the acceptor: deregistered
+            //    during an accept pause, registered (and re-armed) after it.
+            self.watch_listener(now)?;
         }
     }
     // ANCHOR_END: event_loop
-}
 
-impl Connections {
-    // ANCHOR: register
-    /// A new connection is registered, for reading only.
+    // ANCHOR: wait
+    /// mio's `poll` (`epoll_wait`) until an fd is ready or `deadline`. mio
+    /// returns EINTR to the caller: it is retried with what is left of the
+    /// *same* deadline, so a signal never stretches a `/delay`.
+    fn wait(&mut self, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
+        loop {
+            let left = timeout_ms(deadline, Instant::now());
+            match self.poll.poll(events, left) {
+                Ok(()) => {
+                    let n = events.iter().count();
+                    trace!("poll: {n} fds ready ({})", ShowTimeout(left));
+                    return Ok(());
+                }
+                Err(err) if interrupted(&err) => trace!("poll: EINTR, retrying"),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    // ANCHOR_END: wait
+
+    // ANCHOR: on_accept
+    /// The listener is readable: accept until EAGAIN. One report can stand
+    /// for many clients, and edge-triggered, none would be reported again.
+    fn on_accept(&mut self, now: Instant) {
+        loop {
+            match self.acceptor.accept(now) {
+                Accept::Client(stream) => {
+                    if let Some(conn) = admit(stream, &self.service, &self.places, None) {
+                        self.register(conn);
+                    }
+                }
+                Accept::Refused => {} // out of fds: one refused, maybe more waiting
+                Accept::WouldBlock | Accept::Paused => return,
+            }
+        }
+    }
+
+    /// A new connection is registered, for reading only: it has nothing to
+    /// write yet.
     fn register(&mut self, conn: Conn) {
         let token = self.clients.next_token();
-        let fd = conn.fd();
+        let interest = Interest::READABLE;
         if let Err(err) =
             self.poll
                 .registry()
-                .register(&mut SourceFd(&fd), Token(token), Interest::READABLE)
+                .register(&mut SourceFd(&conn.fd()), Token(token), interest)
         {
-            trace!("register fd={fd}: {err}; closing");
+            trace!("register fd={}: {err}; closing", conn.fd());
             return;
         }
-        let mut client = Client::new(conn, Some(Interest::READABLE));
+        let mut client = Client::new(conn, Some(interest));
         client.schedule(token, &mut self.timers);
         self.clients.insert(client);
     }
-    // ANCHOR_END: register
+    // ANCHOR_END: on_accept
 
-    // ANCHOR: on_event
+    // ANCHOR: on_ready
     /// One ready connection: read, write, and settle its interest.
-    fn on_event(&mut self, token: usize, event: &mio::event::Event) {
+    fn on_ready(&mut self, token: usize, ready: &Event) {
+        // A token whose connection was closed earlier in this same batch
+        // of events: nothing to do.
         let Some(client) = self.clients.get_mut(token) else {
-            return; // closed earlier in this batch
+            return;
         };
         let conn = &mut client.conn;
         // An error, or both directions closed (EPOLLHUP): the peer is gone.
         // A plain half-close is `is_read_closed` alone, and reads as EOF.
-        if event.is_error() || event.is_write_closed() {
-            conn.on_hangup();
+        if ready.is_error() || ready.is_write_closed() {
+            conn.hang_up();
         }
         let mut unfinished = false;
-        if event.is_readable() {
-            // Edge-triggered: drain to EAGAIN, within the budget.
-            let reads = Reads::UntilWouldBlock {
-                budget: READ_BUDGET,
-            };
-            unfinished |= conn.on_readable(&mut self.buf, reads) == Drain::Unfinished;
+        if ready.is_readable() {
+            unfinished |= drain(conn, &mut self.buf) == Progress::Unfinished;
         }
-        if conn.wants_write() {
-            unfinished |= conn.on_writable() == Drain::Unfinished;
-        }
+        // Write after a read (the answer usually fits at once) or when the
+        // socket has room again (writable).
+        unfinished |= write(conn) == Progress::Unfinished;
         self.settle(token, unfinished);
     }
-    // ANCHOR_END: on_event
+    // ANCHOR_END: on_ready
 
     // ANCHOR: settle
-    /// After anything happened to a connection: close it if it is done,
-    /// otherwise bring its registration in line with what it wants.
+    /// After anything happened to a connection: close it if it is done;
+    /// otherwise bring its registration in line with what it wants, and its
+    /// timer in line with its deadline.
     fn settle(&mut self, token: usize, unfinished: bool) {
+        // Done (answered and closing, failed, idle at shutdown): closed.
         let Some(client) = self.clients.open_or_close(token) else {
             return;
         };
@@ -251,12 +231,13 @@ impl Connections {
             (false, true) => Some(Interest::WRITABLE),
             (false, false) => None,
         };
-        // reregister is EPOLL_CTL_MOD: it also re-arms an fd left unfinished.
+        // `reregister` is EPOLL_CTL_MOD when the interest changed, and also
+        // after a read or write stopped unfinished: it re-arms the spent edge.
         if wanted != client.registered || unfinished {
             let fd = client.conn.fd();
+            trace!("reregister fd={fd}: {wanted:?}");
             let registry = self.poll.registry();
             let mut source = SourceFd(&fd);
-            trace!("reregister fd={fd}: {wanted:?}");
             let result = match (client.registered, wanted) {
                 (None, Some(interest)) => registry.register(&mut source, Token(token), interest),
                 (Some(_), Some(interest)) => {
@@ -276,12 +257,97 @@ impl Connections {
     }
     // ANCHOR_END: settle
 
-    /// Fires every timer that is due, skipping stale heap entries (the same
-    /// as `server.rs`).
+    // ANCHOR: fire_timers
+    /// Fires every timer that is due (stale heap entries are skipped), and
+    /// writes what each released.
     fn fire_timers(&mut self, now: Instant) {
         for token in self.timers.due(now, &mut self.clients) {
-            let unfinished = self.clients.get_mut(token).is_some_and(|c| c.fire(now));
+            let Some(client) = self.clients.get_mut(token) else {
+                continue;
+            };
+            client.conn.fire(now);
+            let unfinished = write(&mut client.conn) == Progress::Unfinished;
             self.settle(token, unfinished);
         }
     }
+    // ANCHOR_END: fire_timers
+
+    /// The listener is registered while the acceptor wants clients, and
+    /// deregistered during an accept pause (out of fds with no reserve);
+    /// registering it again also re-arms it.
+    fn watch_listener(&mut self, now: Instant) -> io::Result<()> {
+        let wanted = self.acceptor.wants_accept(now);
+        if wanted != self.listening && !self.stopping {
+            trace!("listener: accepting {wanted}");
+            self.listening = wanted;
+            let fd = self.acceptor.as_fd().as_raw_fd();
+            let registry = self.poll.registry();
+            match wanted {
+                true => registry.register(&mut SourceFd(&fd), LISTENER, Interest::READABLE)?,
+                false => registry.deregister(&mut SourceFd(&fd))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Shutdown: the listener is deregistered (shut down, it would be
+    /// reported for ever), and every idle connection is closed.
+    fn stop(&mut self) -> io::Result<()> {
+        self.stopping = true;
+        if self.listening {
+            let fd = self.acceptor.as_fd().as_raw_fd();
+            self.poll.registry().deregister(&mut SourceFd(&fd))?;
+        }
+        for token in self.clients.tokens() {
+            self.settle(token, false);
+        }
+        Ok(())
+    }
 }
+
+// ANCHOR: read
+/// Edge-triggered: read until EAGAIN, or nothing reports the rest again
+/// (the kernel reports a change, once). At most [`READ_BUDGET`] reads, so a
+/// fast sender cannot starve the rest; what it leaves is re-armed.
+fn drain(conn: &mut Conn, buf: &mut [u8]) -> Progress {
+    for _ in 0..READ_BUDGET {
+        if !conn.wants_read() {
+            return Progress::Unfinished; // backpressure: the bytes stay in the kernel
+        }
+        match conn.read(buf) {
+            Io::Bytes(_) => {}
+            // EINTR: nothing was read. Read again.
+            Io::Interrupted => {}
+            // EAGAIN: drained, the socket is empty. EOF, error: nothing follows.
+            Io::WouldBlock | Io::Eof | Io::Failed => return Progress::Done,
+        }
+    }
+    trace!("read fd={}: budget of {READ_BUDGET} reads spent", conn.fd());
+    Progress::Unfinished
+}
+// ANCHOR_END: read
+
+// ANCHOR: write
+/// Writes what the protocol has to say until it is all sent, the send
+/// buffer is full (EAGAIN), or [`WRITE_BUDGET`] writes are made.
+fn write(conn: &mut Conn) -> Progress {
+    for _ in 0..WRITE_BUDGET {
+        if !conn.wants_write() {
+            return Progress::Done;
+        }
+        match conn.write() {
+            // A partial write is normal: the protocol keeps the tail; offer it again.
+            Io::Bytes(_) => {}
+            // EINTR: nothing was written. Write again.
+            Io::Interrupted => {}
+            // EAGAIN: the send buffer is full (the client reads slowly).
+            // Write interest brings the loop back when there is room.
+            Io::WouldBlock | Io::Eof | Io::Failed => return Progress::Done,
+        }
+    }
+    match conn.wants_write() {
+        true => Progress::Unfinished, // budget spent, bytes left: re-armed
+        false => Progress::Done,
+    }
+}
+// ANCHOR_END: write

@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use plumbing::conn::{
-    Acceptor, Conn, Drain, Places, READ_BUF, Reads, ShowTimeout, admit, earliest, poll_timeout,
-    timeout_ms,
-};
+use plumbing::acceptor::{Accept, Acceptor};
+use plumbing::admission::{Places, admit};
+use plumbing::conn::{Conn, Io, Progress, READ_BUDGET, READ_BUF, WRITE_BUDGET};
+use plumbing::deadline::{ShowTimeout, earliest, poll_timeout, timeout_ms};
 use plumbing::table::{Client, Table};
 use plumbing::timers::Timers;
 use plumbing::{shutdown, trace};
@@ -21,47 +21,39 @@ use protocol::Service;
 
 use crate::Trigger;
 
-/// The token of the listener in `epoll_event.data`; connections use their
-/// slot in the table, which never gets this high.
+/// The listener's token in `epoll_event.data`; connections use their slot
+/// in the table, which never gets this high.
 const LISTENER: u64 = u64::MAX;
 
 /// Most events one `epoll_wait` returns. More ready fds wait for the next
 /// call (the kernel rotates its ready list, so none is starved).
 const MAX_EVENTS: usize = 1024;
 
-/// Edge-triggered: most reads per connection per wake-up. 16 reads of up to
-/// 16 KiB: a fast sender cannot keep the loop to itself while the others wait.
-const READ_BUDGET: usize = 16;
-
-/// The connection side of one worker: its epoll and its connections.
-struct Connections {
-    /// The epoll instance: the kernel's interest list and ready list.
-    epoll: Epoll,
-    /// `--trigger`: level or edge, for every registration.
-    trigger: Trigger,
-    /// The connections, by token.
+/// One worker: one thread, one loop.
+pub struct Loop {
+    /// The listener, non-blocking, with its reserve fd.
+    acceptor: Acceptor,
+    /// The events the listener is registered for now.
+    listening: EpollFlags,
+    /// Protocol, site, timeouts: shared by every connection.
+    service: Arc<Service>,
+    /// `--max-conns`, counted over all workers.
+    places: Places,
+    /// The connections, by token, with the events each is registered for.
     clients: Table<Client<EpollFlags>>,
     /// Their deadlines, earliest first.
     timers: Timers,
     /// One read buffer for all connections: each read is handed over at once.
     buf: Vec<u8>,
+    /// Shutdown was requested and acted on.
+    stopping: bool,
+    /// The epoll instance: the kernel's interest list and ready list.
+    epoll: Epoll,
+    /// `--trigger`: level or edge, for every registration.
+    trigger: Trigger,
 }
 
-/// One worker, set up and ready to serve.
-pub struct Worker {
-    /// Its own listener, non-blocking, with its reserve fd.
-    acceptor: Acceptor,
-    /// The events the listener is registered for now.
-    accepting: EpollFlags,
-    /// Protocol, site, timeouts: shared by every connection.
-    service: Arc<Service>,
-    /// `--max-conns`, counted over all workers.
-    places: Places,
-    /// Its epoll instance and connections.
-    conns: Connections,
-}
-
-impl Worker {
+impl Loop {
     // ANCHOR: setup
     /// Creates the worker's epoll instance and registers its listener,
     /// once, for reading (a client to accept). Done for every worker before
@@ -71,119 +63,101 @@ impl Worker {
         service: Arc<Service>,
         places: Places,
         trigger: Trigger,
-    ) -> io::Result<Worker> {
+    ) -> io::Result<Loop> {
         let acceptor = Acceptor::new(listener, &service)?;
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?; // epoll_create1
-        let accepting = trigger.flags() | EpollFlags::EPOLLIN;
-        epoll.add(acceptor.as_fd(), EpollEvent::new(accepting, LISTENER))?;
-        Ok(Worker {
+        let listening = trigger.flags() | EpollFlags::EPOLLIN;
+        epoll.add(acceptor.as_fd(), EpollEvent::new(listening, LISTENER))?;
+        Ok(Loop {
             acceptor,
-            accepting,
+            listening,
             service,
             places,
-            conns: Connections {
-                epoll,
-                trigger,
-                clients: Table::default(),
-                timers: Timers::default(),
-                buf: vec![0u8; READ_BUF],
-            },
+            clients: Table::default(),
+            timers: Timers::default(),
+            buf: vec![0u8; READ_BUF],
+            stopping: false,
+            epoll,
+            trigger,
         })
     }
     // ANCHOR_END: setup
 
     // ANCHOR: event_loop
     /// Serves until shutdown.
-    pub fn serve(self) -> io::Result<()> {
-        let Worker {
-            mut acceptor,
-            mut accepting,
-            service,
-            places,
-            mut conns,
-        } = self;
-        let trigger = conns.trigger;
+    pub fn serve(mut self) -> io::Result<()> {
         let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
-        let mut stopping = false;
         loop {
-            // 0. Shutdown: stop watching the listener (shut down, it would be
-            //    reported for ever), close the idle connections once, and end
-            //    when the busy ones have finished.
-            if shutdown::requested() && !stopping {
-                stopping = true;
-                conns.epoll.delete(acceptor.as_fd())?;
-                for token in conns.clients.tokens() {
-                    conns.settle(token, false);
-                }
+            // 1. Shutdown: stop watching the listener, close the idle
+            //    connections once, and end when the busy ones have finished.
+            if shutdown::requested() && !self.stopping {
+                self.stop()?;
             }
-            if stopping && conns.clients.is_empty() {
+            if self.stopping && self.clients.is_empty() {
                 trace!("shutdown: no connections left");
                 return Ok(());
             }
 
-            // 1. Wait for ready fds, or the earliest timer (or the end of an
-            //    accept pause).
-            let deadline = earliest([conns.timers.next(), acceptor.deadline()]);
-            let n = wait(&conns.epoll, &mut events, deadline)?;
+            // 2. Wait until an fd is ready, or the earliest deadline.
+            let deadline = earliest([self.timers.next(), self.acceptor.deadline()]);
+            let n = self.wait(&mut events, deadline)?;
 
-            // 2. Only the fds that are ready: no scan over all connections.
+            // 3. Dispatch: only the fds that are ready, no scan over all.
             let now = Instant::now();
             for event in &events[..n] {
                 match event.data() {
-                    LISTENER => {
-                        acceptor.accept_all(now, |stream, _peer| {
-                            if let Some(conn) = admit(stream, &service, &places, None) {
-                                conns.register(conn);
-                            }
-                        });
-                    }
-                    token => conns.on_event(token as usize, event.events()),
+                    LISTENER => self.on_accept(now),
+                    token => self.on_ready(token as usize, event.events()),
                 }
             }
 
-            // 3. Timers that are due: a /delay's answer, a 408, an idle close.
+            // 4. Timers that are due: a /delay's answer, a 408, an idle close.
             let now = Instant::now();
-            conns.fire_timers(now);
+            self.fire_timers(now);
 
-            // 4. The listener's interest follows the acceptor: off during a
-            //    pause (out of fds with no reserve), back on after it. Turning
-            //    it back on also re-arms it for edge-triggered mode.
-            let wanted = match acceptor.wants_accept(now) {
-                true => trigger.flags() | EpollFlags::EPOLLIN,
-                false => trigger.flags(),
-            };
-            if wanted != accepting && !shutdown::requested() {
-                trace!("epoll_ctl MOD listener: {wanted:?}");
-                accepting = wanted;
-                let mut event = EpollEvent::new(accepting, LISTENER);
-                conns.epoll.modify(acceptor.as_fd(), &mut event)?;
-            }
+            // 5. The listener's interest follows the acceptor: off during an
+            //    accept pause, back on (and re-armed) after it.
+            self.watch_listener(now)?;
         }
     }
     // ANCHOR_END: event_loop
-}
 
-// ANCHOR: wait
-/// `epoll_wait` until an fd is ready or `deadline`. EINTR (a signal arrived
-/// first) is retried with what is left of the *same* deadline, so a signal
-/// never stretches a `/delay`.
-fn wait(epoll: &Epoll, events: &mut [EpollEvent], deadline: Option<Instant>) -> io::Result<usize> {
-    loop {
-        let left = timeout_ms(deadline, Instant::now());
-        match epoll.wait(events, poll_timeout(left)) {
-            Ok(n) => {
-                trace!("epoll_wait: {n} fds ready ({})", ShowTimeout(left));
-                return Ok(n);
+    // ANCHOR: wait
+    /// `epoll_wait` until an fd is ready or `deadline`. EINTR (a signal
+    /// arrived first) is retried with what is left of the *same* deadline,
+    /// so a signal never stretches a `/delay`.
+    fn wait(&mut self, events: &mut [EpollEvent], deadline: Option<Instant>) -> io::Result<usize> {
+        loop {
+            let left = timeout_ms(deadline, Instant::now());
+            match self.epoll.wait(events, poll_timeout(left)) {
+                Ok(n) => {
+                    trace!("epoll_wait: {n} fds ready ({})", ShowTimeout(left));
+                    return Ok(n);
+                }
+                Err(Errno::EINTR) => trace!("epoll_wait: EINTR, retrying"),
+                Err(errno) => return Err(errno.into()),
             }
-            Err(Errno::EINTR) => trace!("epoll_wait: EINTR, retrying"),
-            Err(errno) => return Err(errno.into()),
         }
     }
-}
-// ANCHOR_END: wait
+    // ANCHOR_END: wait
 
-impl Connections {
-    // ANCHOR: register
+    // ANCHOR: on_accept
+    /// The listener is readable: accept until EAGAIN. One report can stand
+    /// for many clients, and edge-triggered, none would be reported again.
+    fn on_accept(&mut self, now: Instant) {
+        loop {
+            match self.acceptor.accept(now) {
+                Accept::Client(stream) => {
+                    if let Some(conn) = admit(stream, &self.service, &self.places, None) {
+                        self.register(conn);
+                    }
+                }
+                Accept::Refused => {} // out of fds: one refused, maybe more waiting
+                Accept::WouldBlock | Accept::Paused => return,
+            }
+        }
+    }
+
     /// A new connection joins the interest list (`EPOLL_CTL_ADD`), for
     /// reading only: it has nothing to write yet.
     fn register(&mut self, conn: Conn) {
@@ -200,11 +174,11 @@ impl Connections {
         client.schedule(token, &mut self.timers);
         self.clients.insert(client);
     }
-    // ANCHOR_END: register
+    // ANCHOR_END: on_accept
 
-    // ANCHOR: on_event
+    // ANCHOR: on_ready
     /// One ready connection: read, write, and settle its interest.
-    fn on_event(&mut self, token: usize, ready: EpollFlags) {
+    fn on_ready(&mut self, token: usize, ready: EpollFlags) {
         // A token whose connection was closed earlier in this same batch
         // of events: nothing to do. (Its fd may be a new client's by now,
         // under a new token: that one gets its own events.)
@@ -216,32 +190,21 @@ impl Connections {
         // Reported even when not asked for: act on it, or it comes back
         // on every wait (level) and the connection lingers (edge).
         if ready.intersects(EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR) {
-            conn.on_hangup();
+            conn.hang_up();
         }
         let mut unfinished = false;
         if ready.contains(EpollFlags::EPOLLIN) {
-            // Level-triggered: one read; bytes left over are reported again.
-            // Edge-triggered: drain to EAGAIN, or nothing reports them again.
-            // The budget caps the drain so one fast sender cannot starve
-            // the rest; what it leaves is re-armed in `settle`. So is what
-            // backpressure leaves (no room for input until output drains).
-            let reads = match self.trigger {
-                Trigger::Level => Reads::Once,
-                Trigger::Edge => Reads::UntilWouldBlock {
-                    budget: READ_BUDGET,
-                },
-            };
-            unfinished |= conn.on_readable(&mut self.buf, reads) == Drain::Unfinished;
+            unfinished |= match self.trigger {
+                Trigger::Level => read(conn, &mut self.buf),
+                Trigger::Edge => drain(conn, &mut self.buf),
+            } == Progress::Unfinished;
         }
         // Write after a read (the answer usually fits at once) or when the
-        // socket has room again (EPOLLOUT). A spurious wake-up finds EAGAIN
-        // in `on_readable` and nothing to write here: harmless.
-        if conn.wants_write() {
-            unfinished |= conn.on_writable() == Drain::Unfinished;
-        }
+        // socket has room again (EPOLLOUT).
+        unfinished |= write(conn) == Progress::Unfinished;
         self.settle(token, unfinished);
     }
-    // ANCHOR_END: on_event
+    // ANCHOR_END: on_ready
 
     // ANCHOR: settle
     /// After anything happened to a connection: close it if it is done;
@@ -283,22 +246,109 @@ impl Connections {
     // ANCHOR_END: settle
 
     // ANCHOR: fire_timers
-    /// Fires every timer that is due, skipping stale heap entries.
+    /// Fires every timer that is due (stale heap entries are skipped), and
+    /// writes what each released.
     fn fire_timers(&mut self, now: Instant) {
         for token in self.timers.due(now, &mut self.clients) {
-            let unfinished = self.clients.get_mut(token).is_some_and(|c| c.fire(now));
+            let Some(client) = self.clients.get_mut(token) else {
+                continue;
+            };
+            client.conn.fire(now);
+            let unfinished = write(&mut client.conn) == Progress::Unfinished;
             self.settle(token, unfinished);
         }
     }
     // ANCHOR_END: fire_timers
-}
 
-impl Trigger {
-    /// The flag every registration carries: EPOLLET for edge, none for level.
-    fn flags(self) -> EpollFlags {
-        match self {
-            Trigger::Level => EpollFlags::empty(),
-            Trigger::Edge => EpollFlags::EPOLLET,
+    /// The listener is registered for EPOLLIN while the acceptor wants
+    /// clients, and for nothing during an accept pause (out of fds with no
+    /// reserve); turning it back on also re-arms it, edge-triggered.
+    fn watch_listener(&mut self, now: Instant) -> io::Result<()> {
+        let wanted = match self.acceptor.wants_accept(now) {
+            true => self.trigger.flags() | EpollFlags::EPOLLIN,
+            false => self.trigger.flags(),
+        };
+        if wanted != self.listening && !self.stopping {
+            trace!("epoll_ctl MOD listener: {wanted:?}");
+            self.listening = wanted;
+            let mut event = EpollEvent::new(wanted, LISTENER);
+            self.epoll.modify(self.acceptor.as_fd(), &mut event)?;
         }
+        Ok(())
+    }
+
+    /// Shutdown: the listener leaves the interest list (shut down, it would
+    /// be reported for ever), and every idle connection is closed.
+    fn stop(&mut self) -> io::Result<()> {
+        self.stopping = true;
+        self.epoll.delete(self.acceptor.as_fd())?;
+        for token in self.clients.tokens() {
+            self.settle(token, false);
+        }
+        Ok(())
     }
 }
+
+// ANCHOR: read
+/// Level-triggered: one `read` per report. Bytes left in the socket are
+/// reported again by the next wait, so there is nothing to drain.
+fn read(conn: &mut Conn, buf: &mut [u8]) -> Progress {
+    if !conn.wants_read() {
+        return Progress::Unfinished; // backpressure: the bytes stay in the kernel
+    }
+    match conn.read(buf) {
+        Io::Bytes(_) | Io::Eof | Io::Failed => Progress::Done,
+        // EAGAIN after a report: a spurious wake-up (another thread read
+        // first, or the kernel dropped a bad packet). Harmless: wait again.
+        Io::WouldBlock => Progress::Done,
+        // EINTR: nothing was read; the fd is still readable, and the next
+        // wait says so at once.
+        Io::Interrupted => Progress::Done,
+    }
+}
+
+/// Edge-triggered: read until EAGAIN, or nothing reports the rest again
+/// (the kernel reports a change, once). At most [`READ_BUDGET`] reads, so a
+/// fast sender cannot starve the rest; what it leaves is re-armed.
+fn drain(conn: &mut Conn, buf: &mut [u8]) -> Progress {
+    for _ in 0..READ_BUDGET {
+        if !conn.wants_read() {
+            return Progress::Unfinished; // backpressure: the bytes stay in the kernel
+        }
+        match conn.read(buf) {
+            Io::Bytes(_) => {}
+            // EINTR: nothing was read. Read again.
+            Io::Interrupted => {}
+            // EAGAIN: drained, the socket is empty. EOF, error: nothing follows.
+            Io::WouldBlock | Io::Eof | Io::Failed => return Progress::Done,
+        }
+    }
+    trace!("read fd={}: budget of {READ_BUDGET} reads spent", conn.fd());
+    Progress::Unfinished
+}
+// ANCHOR_END: read
+
+// ANCHOR: write
+/// Writes what the protocol has to say until it is all sent, the send
+/// buffer is full (EAGAIN), or [`WRITE_BUDGET`] writes are made.
+fn write(conn: &mut Conn) -> Progress {
+    for _ in 0..WRITE_BUDGET {
+        if !conn.wants_write() {
+            return Progress::Done;
+        }
+        match conn.write() {
+            // A partial write is normal: the protocol keeps the tail; offer it again.
+            Io::Bytes(_) => {}
+            // EINTR: nothing was written. Write again.
+            Io::Interrupted => {}
+            // EAGAIN: the send buffer is full (the client reads slowly).
+            // EPOLLOUT brings the loop back when there is room.
+            Io::WouldBlock | Io::Eof | Io::Failed => return Progress::Done,
+        }
+    }
+    match conn.wants_write() {
+        true => Progress::Unfinished, // budget spent, bytes left: re-armed
+        false => Progress::Done,
+    }
+}
+// ANCHOR_END: write

@@ -82,11 +82,35 @@
 //! - `sys`: the unsafe calls, `fork`, `_exit` and the child's signal
 //!   handler, each under a `// SAFETY:` comment.
 
+use plumbing::model::{Binary, Limits, Variant};
+
 mod children;
 mod server;
 mod sys;
 
 pub use server::serve;
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7002;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "forking",
+    variants: &[
+        // A process per connection, each with an fd table of its own.
+        Variant::default_with(Limits {
+            process_per_connection: true,
+            ..Limits::NONE
+        }),
+        // Two preforked workers: two connections at a time.
+        Variant {
+            args: &["--workers", "2"],
+            limits: Limits {
+                at_a_time: Some(2),
+                ..Limits::NONE
+            },
+            measured: true,
+        },
+    ],
+}];

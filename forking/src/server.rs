@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use nix::unistd::{Pid, getpid};
 use plumbing::accept::BlockingAcceptor;
-use plumbing::conn::refuse;
+use plumbing::admission::refuse;
 use plumbing::shutdown::{self, GRACE};
 use plumbing::{Server, trace};
 use protocol::Service;

@@ -12,8 +12,8 @@
 //!
 //! ## Syscalls
 //! `accept4` (EAGAIN almost every time), `recvfrom` on every connection that
-//! may read, on every pass (EAGAIN almost every time), `sendto` until EAGAIN
-//! or nothing is left, `close`. No `select`, `poll`, `epoll_wait` or sleep:
+//! may read, on every pass (EAGAIN almost every time), one `sendto` per pass
+//! while a connection has something to send, `close`. No `select`, `poll`, `epoll_wait` or sleep:
 //! `strace -c` on an idle server with one open connection shows only
 //! `accept4` and `recvfrom`, millions of them, nearly all EAGAIN.
 //!
@@ -26,7 +26,8 @@
 //! EAGAIN is the normal answer to every call here and is never an error; the
 //! connection is tried again on the next pass. A partial write keeps its
 //! tail in the protocol for the next pass. EINTR (no call blocks, so it is
-//! rare) is retried at once. The shared I/O steps are `plumbing::conn`.
+//! rare) is retried on the next pass. Each is decided in `server.rs`, over
+//! `plumbing::conn`'s one-call `read` and `write`.
 //!
 //! ## Limits
 //! CPU: a core at 100% from the first second, idle or not, and the more
@@ -45,9 +46,25 @@
 //! # Layout
 //! - `server`: the busy-poll loop.
 
+use plumbing::model::{Binary, Limits, Variant};
+
 mod server;
 
-pub use server::serve;
+/// Serves with the busy-poll loop until shutdown.
+pub fn serve(server: plumbing::Server) -> std::io::Result<()> {
+    server::Loop::new(server)?.serve()
+}
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7004;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "nonblocking",
+    // It never sleeps: a whole CPU even idle.
+    variants: &[Variant::default_with(Limits {
+        spins: true,
+        ..Limits::NONE
+    })],
+}];

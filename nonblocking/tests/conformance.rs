@@ -1,11 +1,10 @@
 //! The whole conformance suite against the busy-poll server. It serves many
-//! connections at once, with no fd-number bound, and declares that it spins:
-//! it uses a whole CPU even with nothing to do.
-
-use conformance::Target;
+//! connections at once, with no fd-number bound, and declares
+//! (`nonblocking::BINARIES`) that it spins: it uses a whole CPU even with
+//! nothing to do.
 
 fn main() -> std::process::ExitCode {
-    conformance::main(vec![
-        Target::new("nonblocking", env!("CARGO_BIN_EXE_nonblocking")).spins(),
-    ])
+    conformance::main(conformance::declared(nonblocking::BINARIES, |_| {
+        env!("CARGO_BIN_EXE_nonblocking")
+    }))
 }

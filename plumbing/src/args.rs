@@ -1,4 +1,4 @@
-//! The flags every server takes (SPEC §2). Models add their own flags beside
+//! The flags every server takes (docs/src/contract.md §2). Models add their own flags beside
 //! these with `#[command(flatten)]`; clap refuses anything else with a line
 //! naming the flag, the usage, and exit code 2.
 
@@ -65,7 +65,7 @@ pub fn parse_bytes(text: &str, min: usize, max: usize) -> Result<usize, String> 
 
 /// Parses the command line into a model's `Args`. `--help` prints and exits
 /// 0. Any mistake prints one line naming the flag, then the usage, on stderr,
-/// and exits 2 (SPEC §2); clap alone would omit the usage for a bad value.
+/// and exits 2 (docs/src/contract.md §2); clap alone would omit the usage for a bad value.
 pub fn parse<Args: clap::Parser>() -> Args {
     match Args::try_parse() {
         Ok(args) => args,

@@ -1,5 +1,5 @@
 //! Everything an iomodels server does that is *not* its I/O model, written
-//! once: the command line of SPEC §2, the `listening on` line, raising the
+//! once: the command line of docs/src/contract.md §2, the `listening on` line, raising the
 //! open-file limit, SIGINT/SIGTERM, `--trace`, and clean start-up errors.
 //!
 //! # Why a crate of its own
@@ -45,15 +45,24 @@
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
 //! - [`accept`]: the blocking accept loop of the models that hand each client
 //!   to a thread or a process, refusing clients cleanly when out of fds.
-//! - [`conn`]: the non-blocking side every event-loop model shares: a
-//!   connection's reads and writes, the accepting listener, refusing at the limit.
+//! - [`conn`]: a client of an event loop, a non-blocking socket and its
+//!   protocol state, with one `read` and one `write` that say what happened
+//!   ([`conn::Io`]); the loops over them are each model's own.
+//! - [`acceptor`]: an event loop's non-blocking listener, one `accept` at a
+//!   time, with the reserve fd for the day the process runs out of fds.
+//! - [`admission`]: `--max-conns` over all threads, and refusing a client.
+//! - [`deadline`]: a wait call's timeout, from the loop's deadlines.
 //! - [`table`] and [`timers`]: an event loop's connections by token, and their
 //!   deadlines in a heap (epoll, epoll-mio, signal_driven, uring).
 
 pub mod accept;
+pub mod acceptor;
+pub mod admission;
 pub mod args;
 pub mod conn;
+pub mod deadline;
 pub mod errors;
+pub mod model;
 pub mod reuse_port;
 pub mod shutdown;
 pub mod start;
@@ -63,4 +72,4 @@ pub mod trace;
 
 pub use args::{CommonArgs, parse};
 pub use errors::{interrupted, timed_out, would_block};
-pub use start::{Server, listen, raise_fd_limit, run, run_reuse_port};
+pub use start::{Server, listen, raise_fd_limit, run, run_core, run_reuse_port};

@@ -46,6 +46,26 @@ pub fn run(
     run_listening(name, default_port, args, false, serve)
 }
 
+/// The command line of a model's *core* (each model crate's
+/// `examples/*_core.rs`: the model as first written, before its hardening):
+/// the common flags and nothing else.
+#[derive(clap::Parser)]
+#[command(about = "A model's core: the model as first written, before its hardening.")]
+struct CoreArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Parses the common flags and [`run`]s a model's core, named `name`.
+pub fn run_core(
+    name: &str,
+    default_port: u16,
+    serve: impl FnOnce(Server) -> io::Result<()>,
+) -> ExitCode {
+    let args: CoreArgs = crate::parse();
+    run(name, default_port, &args.common, serve)
+}
+
 /// [`run`] for a model whose threads each take a listener of their own on
 /// the same port (`epoll --workers N`): the first listener is bound with
 /// SO_REUSEPORT, so that [`Server::listen_again`] can bind the others, and

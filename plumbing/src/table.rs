@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use crate::conn::{Conn, Drain};
-use crate::timers::{Timed, Timers};
+use crate::conn::Conn;
+use crate::timers::{Connections, Timed, Timers};
 use crate::trace;
 
 /// A connection and what a loop remembers about it. `R` is how the loop
@@ -43,13 +43,22 @@ impl<R> Client<R> {
     pub fn schedule(&mut self, token: usize, timers: &mut Timers) {
         timers.schedule(token, self.conn.deadline(), &mut self.armed);
     }
+}
 
-    /// Its timer came up: fire it (a no-op if the deadline moved later),
-    /// and write what that released (a `/delay`'s answer, a 408). True if
-    /// the write stopped unfinished (its budget spent): re-arm it.
-    pub fn fire(&mut self, now: Instant) -> bool {
-        self.conn.on_timer(now);
-        self.conn.wants_write() && self.conn.on_writable() == Drain::Unfinished
+/// The timer heap finds a connection's record through the table.
+impl<T: Timed> Connections for Table<T> {
+    fn armed(&mut self, token: usize) -> Option<&mut Option<Instant>> {
+        self.get_mut(token).map(Timed::armed)
+    }
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn live(&mut self) -> Vec<(usize, Instant)> {
+        self.iter_mut()
+            .filter_map(|(token, client)| Some((token, (*client.armed())?)))
+            .collect()
     }
 }
 
@@ -124,6 +133,14 @@ impl<T> Table<T> {
     }
 
     /// Every stored value with its token.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(token, slot)| Some((token, slot.as_ref()?)))
+    }
+
+    /// Every stored value with its token, to change.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (usize, &mut T)> {
         self.slots
             .iter_mut()

@@ -18,20 +18,30 @@
 //! - Stale entries are dropped in bulk when they outnumber the live ones
 //!   ([`Timers::rebuild`]), so the heap stays within twice the connections.
 //!
-//! Firing early is always harmless: `Conn::on_timer` does nothing before
+//! Firing early is always harmless: `Conn::fire` does nothing before
 //! the deadline. That is what makes the laziness safe.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use crate::table::Table;
-
-/// What the timer heap needs of a table's entries: the record of the
-/// entry's one live heap entry (see the module docs).
+/// What the timer heap needs of a connection: the record of its one live
+/// heap entry (see the module docs).
 pub trait Timed {
     /// The time of its live entry in the heap, if it has one.
     fn armed(&mut self) -> &mut Option<Instant>;
+}
+
+/// What the timer heap needs of the loop's connections, by token: a
+/// connection's record, how many there are, and every live entry.
+/// ([`crate::table::Table`] is one; the heap does not need to know it.)
+pub trait Connections {
+    /// Connection `token`'s record of its live entry, if it is open.
+    fn armed(&mut self, token: usize) -> Option<&mut Option<Instant>>;
+    /// How many connections are open.
+    fn count(&self) -> usize;
+    /// `(token, armed time)` for every connection that has a live entry.
+    fn live(&mut self) -> Vec<(usize, Instant)>;
 }
 
 /// The deadlines of one loop's connections, earliest first.
@@ -81,22 +91,18 @@ impl Timers {
     /// cleared (the caller fires them and schedules again). Stale entries
     /// are skipped: their connection is gone, or has an earlier live entry.
     /// Clears out the stale entries when there are too many.
-    pub fn due<T: Timed>(&mut self, now: Instant, clients: &mut Table<T>) -> Vec<usize> {
+    pub fn due(&mut self, now: Instant, clients: &mut impl Connections) -> Vec<usize> {
         let mut due = Vec::new();
         while let Some((token, at)) = self.pop_due(now) {
-            if let Some(client) = clients.get_mut(token) {
-                let armed = client.armed();
-                if *armed == Some(at) {
-                    *armed = None;
-                    due.push(token);
-                }
+            if let Some(armed) = clients.armed(token)
+                && *armed == Some(at)
+            {
+                *armed = None;
+                due.push(token);
             } // otherwise stale
         }
-        if self.bloated(clients.len()) {
-            let live: Vec<_> = clients
-                .iter_mut()
-                .filter_map(|(token, client)| Some((token, (*client.armed())?)))
-                .collect();
+        if self.bloated(clients.count()) {
+            let live = clients.live();
             self.rebuild(live);
         }
         due

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A request the server refuses. Each variant is one row of the bad-input
-/// table in SPEC §3; [`Rejection::status`] gives its status code. After a
+/// table in docs/src/contract.md §3; [`Rejection::status`] gives its status code. After a
 /// rejection is answered the connection closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {

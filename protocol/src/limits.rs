@@ -14,13 +14,13 @@ pub const MAX_HEAD: usize = 8 * 1024;
 /// start of the next pipelined one. Past this it stops asking for reads.
 pub const MAX_INPUT: usize = 2 * MAX_HEAD;
 
-/// Most unsent output a connection holds (SPEC §4): 64 KiB, the default socket
+/// Most unsent output a connection holds (docs/src/contract.md §4): 64 KiB, the default socket
 /// send buffer's order of size. Past this the connection stops reading (echo)
 /// or stops producing responses (HTTP) until the client reads: backpressure.
 pub const MAX_UNSENT: usize = 64 * 1024;
 
 /// How long a client may take to send a complete request head, from its first
-/// byte (SPEC §3): 10 s, then 408. This is what stops a slowloris client.
+/// byte (docs/src/contract.md §3): 10 s, then 408. This is what stops a slowloris client.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default for `--idle-timeout`: a keep-alive connection that moves no byte in

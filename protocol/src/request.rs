@@ -10,7 +10,7 @@
 //!
 //! Guarantee: `parse_head` never panics, whatever the bytes (a property test
 //! feeds it arbitrary input), and it accepts `\r\n` and bare `\n` line ends
-//! alike (SPEC §3: "bare LF tolerated").
+//! alike (docs/src/contract.md §3: "bare LF tolerated").
 
 use crate::error::Rejection;
 
@@ -43,7 +43,7 @@ pub struct Request {
     /// HTTP/1.0 or HTTP/1.1.
     pub version: Version,
     /// Whether the connection stays open after the response, from the version
-    /// and the `Connection` header (SPEC §3, "Keep-alive").
+    /// and the `Connection` header (docs/src/contract.md §3, "Keep-alive").
     pub keep_alive: bool,
 }
 
@@ -218,7 +218,7 @@ mod tests {
         }
     }
 
-    /// The keep-alive rule of SPEC §3 for both versions.
+    /// The keep-alive rule of docs/src/contract.md §3 for both versions.
     #[test]
     fn keep_alive_rules() {
         let cases: &[(&[u8], bool)] = &[
@@ -246,7 +246,7 @@ mod tests {
         }
     }
 
-    /// Each malformed head gets the status the table in SPEC §3 gives it.
+    /// Each malformed head gets the status the table in docs/src/contract.md §3 gives it.
     #[test]
     fn rejections() {
         let cases: &[(&[u8], u16)] = &[

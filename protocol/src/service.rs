@@ -8,9 +8,9 @@ use crate::site::Site;
 /// Which protocol the connections speak (`--proto`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proto {
-    /// The HTTP/1.1 subset of SPEC §3.
+    /// The HTTP/1.1 subset of docs/src/contract.md §3.
     Http,
-    /// Raw echo, SPEC §4.
+    /// Raw echo, docs/src/contract.md §4.
     Echo,
 }
 
@@ -31,7 +31,7 @@ pub struct Service {
 }
 
 impl Service {
-    /// A service with the defaults of SPEC §2 and a `/cpu` that does no work
+    /// A service with the defaults of docs/src/contract.md §2 and a `/cpu` that does no work
     /// (it answers at once): what tests start from.
     pub fn new(proto: Proto, site: Site) -> Service {
         Service {

@@ -138,7 +138,7 @@ fn is_safe_segment(segment: &[u8]) -> bool {
         && !segment.iter().any(|&b| b == b'/' || b == b'\\' || b == 0)
 }
 
-/// The content type for a file name, by extension (SPEC §3).
+/// The content type for a file name, by extension (docs/src/contract.md §3).
 pub fn content_type(name: &[u8]) -> &'static str {
     let extension = name.rsplit(|&b| b == b'.').next().unwrap_or_default();
     match extension {
@@ -160,7 +160,7 @@ mod tests {
             .collect()
     }
 
-    /// The embedded site has the files SPEC §3 names, with the right content.
+    /// The embedded site has the files docs/src/contract.md §3 names, with the right content.
     #[test]
     fn embedded_site() {
         let Ok(SiteFile::Embedded(numbers)) = Site::Embedded.open(&segments("/numbers.txt")) else {

@@ -31,7 +31,7 @@ const MESSAGES: &[&str] = &[
 ];
 
 /// Every split point of every message, and one byte at a time, give exactly
-/// the output of the whole message fed at once (SPEC §5).
+/// the output of the whole message fed at once (docs/src/contract.md §5).
 #[test]
 fn every_split_point_gives_the_same_output() {
     let service = service(Proto::Http);
@@ -74,7 +74,7 @@ fn head_has_headers_and_no_body() {
     );
 }
 
-/// /bytes, /delay and /cpu answer with the bodies SPEC §3 gives.
+/// /bytes, /delay and /cpu answer with the bodies docs/src/contract.md §3 gives.
 #[test]
 fn teaching_routes() {
     let t = http("GET /bytes/28 HTTP/1.1\r\n\r\n");
@@ -157,7 +157,7 @@ fn delay_is_never_early() {
     assert!(conn.wants_write());
 }
 
-/// One test per row of SPEC §3's bad-input table: the status, a one-line
+/// One test per row of docs/src/contract.md §3's bad-input table: the status, a one-line
 /// text body, `Connection: close`, and the connection closed afterwards.
 #[test]
 fn bad_input_rows() {

@@ -14,10 +14,12 @@
 //! - `poll` (port 7006) asks with `poll(2)`: an array of `(fd, events)`, the
 //!   answer in a separate `revents` field, and no limit on the fd number.
 //!
-//! `event_loop` is the loop both share; `select.rs` and `poll.rs` hold only
-//! the wait call, so the diff between those two files is the difference
-//! between the two calls. The non-blocking reads, writes and accepts are
-//! `plumbing::conn`, which every event-loop model shares.
+//! `event_loop` is the loop both share; `wait.rs` says what the loop asks of
+//! its wait call; `select.rs` and `poll.rs` hold only the wait call, so the diff between those two files is the difference
+//! between the two calls. The loop's own read (one per report) and write
+//! loops are in `event_loop`, over `plumbing::conn`'s one-call `read` and
+//! `write`; the connections' deadlines are a heap (`plumbing::timers`), as
+//! in every event loop, so the wait's timeout costs no scan of its own.
 //!
 //! ## Syscalls
 //! `select` (or `poll`) once per loop round; `accept4` until EAGAIN when the
@@ -64,22 +66,43 @@
 mod event_loop;
 mod poll;
 mod select;
+mod wait;
 
+use plumbing::model::{Binary, Limits, Variant};
 use std::io;
 
 use plumbing::Server;
 
-/// The default port of `select` (SPEC §1).
+/// The default port of `select` (docs/src/contract.md §1).
 pub const SELECT_PORT: u16 = 7005;
-/// The default port of `poll` (SPEC §1).
+/// The default port of `poll` (docs/src/contract.md §1).
 pub const POLL_PORT: u16 = 7006;
+
+/// This crate's two binaries, their variants and limits
+/// (`plumbing::model`): read by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[
+    Binary {
+        name: "select",
+        // fds at or above FD_SETSIZE cannot be watched: refused.
+        variants: &[Variant::default_with(Limits {
+            fd_limit: Some(1024),
+            ..Limits::NONE
+        })],
+    },
+    Binary {
+        name: "poll",
+        variants: &[Variant::default_with(Limits::NONE)],
+    },
+];
 
 /// Serves with `select(2)` until shutdown.
 pub fn serve_select(server: Server) -> io::Result<()> {
-    event_loop::serve(server, select::Select)
+    let places = plumbing::admission::Places::new(server.max_conns);
+    event_loop::Loop::new(server.listener, server.service, places, select::Select)?.serve()
 }
 
 /// Serves with `poll(2)` until shutdown.
 pub fn serve_poll(server: Server) -> io::Result<()> {
-    event_loop::serve(server, poll::Poll)
+    let places = plumbing::admission::Places::new(server.max_conns);
+    event_loop::Loop::new(server.listener, server.service, places, poll::Poll)?.serve()
 }

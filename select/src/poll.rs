@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
-use plumbing::conn::{Conn, ShowTimeout, poll_timeout, timeout_ms};
+use plumbing::deadline::{ShowTimeout, poll_timeout, timeout_ms};
 use plumbing::trace;
 
-use crate::event_loop::{Readiness, Ready, Wait};
+use crate::wait::{Clients, Readiness, Report, Wait};
 
 /// `poll(2)`: the interest is an array of `(fd, events)`, and the kernel
 /// writes its answer into a separate `revents` field, so the array says
@@ -26,21 +26,22 @@ impl Wait for Poll {
     fn wait(
         &mut self,
         listener: Option<BorrowedFd<'_>>,
-        conns: &[Conn],
+        clients: &Clients,
         deadline: Option<Instant>,
-        ready: &mut Ready,
+        report: &mut Report,
     ) -> io::Result<()> {
         // The array: the listener first (if watched), then one entry per
         // connection that wants something, and which connection each is.
         // A connection that wants nothing (a /delay after the client's EOF)
         // is left out: poll reports hangups and errors even with no events
         // asked for, and that would wake the loop again at once, for ever.
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(conns.len() + 1);
-        let mut owners: Vec<usize> = Vec::with_capacity(conns.len());
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(clients.len() + 1);
+        let mut owners: Vec<usize> = Vec::with_capacity(clients.len());
         if let Some(fd) = listener {
             fds.push(PollFd::new(fd, PollFlags::POLLIN));
         }
-        for (i, conn) in conns.iter().enumerate() {
+        for (token, client) in clients.iter() {
+            let conn = &client.conn;
             let mut events = PollFlags::empty();
             if conn.wants_read() {
                 events |= PollFlags::POLLIN;
@@ -50,7 +51,7 @@ impl Wait for Poll {
             }
             if !events.is_empty() {
                 fds.push(PollFd::new(conn.as_fd(), events));
-                owners.push(i);
+                owners.push(token);
             }
         }
         loop {
@@ -67,14 +68,14 @@ impl Wait for Poll {
                     let mut answers = fds
                         .iter()
                         .map(|fd| fd.revents().unwrap_or(PollFlags::empty()));
-                    ready.listener = listener.is_some()
+                    report.listener = listener.is_some()
                         && answers
                             .next()
                             .is_some_and(|r| r.contains(PollFlags::POLLIN));
-                    ready.conns.clear();
-                    ready.conns.resize(conns.len(), Readiness::default());
-                    for (&i, revents) in owners.iter().zip(answers) {
-                        ready.conns[i] = Readiness {
+                    // Scan the whole answer for the few that are ready.
+                    report.conns.clear();
+                    for (&token, revents) in owners.iter().zip(answers) {
+                        let readiness = Readiness {
                             // POLLHUP and POLLERR count as readable: the read
                             // that follows returns the EOF or the error.
                             readable: revents.intersects(
@@ -82,6 +83,9 @@ impl Wait for Poll {
                             ),
                             writable: revents.contains(PollFlags::POLLOUT),
                         };
+                        if readiness.readable || readiness.writable {
+                            report.conns.push((token, readiness));
+                        }
                     }
                     return Ok(());
                 }

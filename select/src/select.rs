@@ -7,10 +7,10 @@ use std::time::Instant;
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
 use nix::sys::time::{TimeVal, TimeValLike};
-use plumbing::conn::{Conn, ShowTimeout};
+use plumbing::deadline::ShowTimeout;
 use plumbing::trace;
 
-use crate::event_loop::{Readiness, Ready, Wait};
+use crate::wait::{Clients, Readiness, Report, Wait};
 
 /// `select(2)`: the interest is rebuilt as two bitmaps on every call, the
 /// kernel scans fds `0..nfds` and overwrites the bitmaps with the answer, and
@@ -31,9 +31,9 @@ impl Wait for Select {
     fn wait(
         &mut self,
         listener: Option<BorrowedFd<'_>>,
-        conns: &[Conn],
+        clients: &Clients,
         deadline: Option<Instant>,
-        ready: &mut Ready,
+        report: &mut Report,
     ) -> io::Result<()> {
         loop {
             // The sets are input *and* output: select overwrites them with
@@ -45,7 +45,8 @@ impl Wait for Select {
                 reads.insert(fd);
                 watched += 1;
             }
-            for conn in conns {
+            for (_, client) in clients.iter() {
+                let conn = &client.conn;
                 if conn.wants_read() {
                     reads.insert(conn.as_fd());
                 }
@@ -63,12 +64,20 @@ impl Wait for Select {
             match select(None, &mut reads, &mut writes, None, timeout.as_mut()) {
                 Ok(n) => {
                     trace!("select: {n} of {watched} fds ready ({})", ShowTimeout(left));
-                    ready.listener = listener.is_some_and(|fd| reads.contains(fd));
-                    ready.conns.clear();
-                    ready.conns.extend(conns.iter().map(|conn| Readiness {
-                        readable: reads.contains(conn.as_fd()),
-                        writable: writes.contains(conn.as_fd()),
-                    }));
+                    report.listener = listener.is_some_and(|fd| reads.contains(fd));
+                    // The answer is the same two bitmaps: test every
+                    // connection's bits to find the few that are ready.
+                    report.conns.clear();
+                    for (token, client) in clients.iter() {
+                        let fd = client.conn.as_fd();
+                        let readiness = Readiness {
+                            readable: reads.contains(fd),
+                            writable: writes.contains(fd),
+                        };
+                        if readiness.readable || readiness.writable {
+                            report.conns.push((token, readiness));
+                        }
+                    }
                     return Ok(());
                 }
                 // EINTR: a signal arrived before any fd was ready. Not an

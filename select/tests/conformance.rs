@@ -1,11 +1,10 @@
-//! The whole conformance suite against both binaries of this crate. `select`
-//! declares its limit: it cannot watch an fd at or above FD_SETSIZE (1024).
-
-use conformance::Target;
+//! The whole conformance suite against both binaries of this crate, as
+//! `select::BINARIES` declares them: `select`, which refuses fds at or above
+//! FD_SETSIZE, and `poll`, which has no such limit.
 
 fn main() -> std::process::ExitCode {
-    conformance::main(vec![
-        Target::new("select", env!("CARGO_BIN_EXE_select")).fd_limit(1024),
-        Target::new("poll", env!("CARGO_BIN_EXE_poll")),
-    ])
+    conformance::main(conformance::declared(select::BINARIES, |name| match name {
+        "select" => env!("CARGO_BIN_EXE_select"),
+        _ => env!("CARGO_BIN_EXE_poll"),
+    }))
 }

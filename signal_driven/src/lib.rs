@@ -57,7 +57,7 @@
 //! kernel signals `POLL_OUT` when there is room. EINTR from `sigtimedwait`
 //! (a signal outside its set) is retried against the same deadline.
 //! EAGAIN from `sigtimedwait` is its timeout. Out of fds: the reserve-fd
-//! trick of every event loop (`plumbing::conn::Acceptor`).
+//! trick of every event loop (`plumbing::acceptor`).
 //!
 //! ## Limits
 //! - One thread: signals are queued for the process, and one loop takes them.
@@ -80,16 +80,29 @@
 //!   and the `siginfo` it fills, `RLIMIT_SIGPENDING`.
 
 mod server;
-mod sys;
+pub mod sys;
 
+use plumbing::model::{Binary, Limits, Variant};
 use std::io;
 
 pub use sys::{block_signals, limit_queue};
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7009;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "signal_driven",
+    variants: &[
+        Variant::default_with(Limits::NONE),
+        // A queue of one signal: nearly every event overflows into SIGIO.
+        Variant::flags(&["--sigpending", "1"]),
+    ],
+}];
 
 /// Serves with signal-driven I/O until shutdown.
 pub fn serve(server: plumbing::Server) -> io::Result<()> {
-    server::Loop::new(server.listener, server.service, server.max_conns)?.serve()
+    let places = plumbing::admission::Places::new(server.max_conns);
+    server::Loop::new(server.listener, server.service, places)?.serve()
 }

@@ -76,12 +76,37 @@
 //! the pool needs, and its `WaitGroup` is how the main thread waits for the
 //! connection threads at shutdown.
 
+use plumbing::model::{Binary, Limits, Variant};
+
 mod server;
 
 pub use server::serve;
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7003;
+
+// ANCHOR: binaries
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "threaded",
+    variants: &[
+        Variant::default_with(Limits {
+            thread_per_connection: true,
+            ..Limits::NONE
+        }),
+        // A pool of 8: eight connections at a time, the ninth waits.
+        Variant {
+            args: &["--pool", "8"],
+            limits: Limits {
+                at_a_time: Some(8),
+                ..Limits::NONE
+            },
+            measured: true,
+        },
+    ],
+}];
+// ANCHOR_END: binaries
 
 /// The smallest `--stack-size` accepted: see the crate docs.
 pub const MIN_STACK: usize = 32 * 1024;

@@ -11,7 +11,7 @@ use crossbeam::channel;
 use crossbeam::sync::WaitGroup;
 use plumbing::Server;
 use plumbing::accept::BlockingAcceptor;
-use plumbing::conn::{Place, Places, refuse};
+use plumbing::admission::{Place, Places, refuse};
 use plumbing::trace;
 use protocol::Service;
 

@@ -5,7 +5,7 @@
 use std::net::TcpStream;
 use std::time::Instant;
 
-use plumbing::conn::Place;
+use plumbing::admission::Place;
 use plumbing::shutdown;
 use plumbing::timers::Timed;
 use protocol::Connection;
@@ -24,7 +24,7 @@ pub(crate) struct Client {
     /// is cancelled or ends (EOF, an error, an empty pool).
     pub(crate) receiving: bool,
     /// The `recv` was asked to stop: backpressure or closing.
-    pub(crate) stopping: bool,
+    pub(crate) cancelling_recv: bool,
     /// Bytes received beyond the protocol's room (a multishot `recv` does
     /// not know the room). The `recv` is stopped while any are here: they
     /// are fed first when room comes back, then the `recv` resumes.
@@ -42,7 +42,7 @@ pub(crate) struct Client {
     /// the bytes it points to).
     pub(crate) sending: Option<Vec<u8>>,
     /// The `send` was asked to stop: closing.
-    pub(crate) stopping_send: bool,
+    pub(crate) cancelling_send: bool,
     /// A `recv` or `send` failed for real (a reset): close it.
     pub(crate) failed: bool,
     /// Its live entry in the timer heap (`plumbing::timers`).

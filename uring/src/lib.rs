@@ -67,7 +67,7 @@
 //! picked by guess.
 //!
 //! Out of fds: an accept that completes with EMFILE hands over to the
-//! non-blocking accept of the other event loops (`plumbing::conn::Acceptor`)
+//! non-blocking accept of the other event loops (`plumbing::acceptor::Acceptor`)
 //! once, which refuses the waiting clients with its reserve fd and a 503.
 //!
 //! ## Limits
@@ -91,7 +91,9 @@
 //!   side in `server/accept.rs`, its timeout in `server/timer.rs`.
 //! - `client.rs`: one connection, what it has in flight, and its stash.
 //! - `ops.rs`: the operations, as `user_data` names them, `queue`, and
-//!   what a `recv` completion says (`Received`).
+//!   what a `recv` completion says (`Received`). `queue` is the one caller
+//!   of `sys::push`, and its `SAFETY:` comment says what keeps every
+//!   operation's memory alive until its completion.
 //! - `sys.rs`: the unsafe part: the ring and its probe, queueing an
 //!   operation, the buffer pool, adopting an accepted fd.
 
@@ -100,6 +102,7 @@ mod ops;
 mod server;
 mod sys;
 
+use plumbing::model::{Binary, Limits, Variant};
 use std::io;
 
 /// A ring that passed the probe, and its buffer pool, registered.
@@ -108,8 +111,19 @@ pub struct Ring {
     pool: sys::Pool,
 }
 
-/// The default port (SPEC §1).
+/// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7012;
+
+/// This model's binary, its variants and limits (`plumbing::model`): read
+/// by its conformance test and by `bench compare`.
+pub const BINARIES: &[Binary] = &[Binary {
+    name: "uring",
+    variants: &[
+        Variant::default_with(Limits::NONE),
+        // One accept per client and one recv per read, as before 6.0.
+        Variant::flags(&["--shots", "single"]),
+    ],
+}];
 
 /// `--shots`: whether accepts and receives are multishot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -13,7 +13,8 @@ use std::time::Instant;
 use io_uring::types::{Fd, Timespec};
 use io_uring::{IoUring, cqueue, squeue};
 use nix::libc;
-use plumbing::conn::{Acceptor, Places};
+use plumbing::acceptor::Acceptor;
+use plumbing::admission::Places;
 use plumbing::table::Table;
 use plumbing::timers::Timers;
 use plumbing::{shutdown, trace};
@@ -68,6 +69,8 @@ pub struct Loop {
     /// Completions taken from the queue, then handled (handling queues new
     /// operations, which needs the ring the queue borrows).
     completions: Vec<(u64, i32, u32)>,
+    /// Shutdown was requested and acted on.
+    stopping: bool,
 }
 
 impl Loop {
@@ -92,6 +95,7 @@ impl Loop {
             now: Instant::now(),
             spare: SendBuffers::default(),
             completions: Vec::new(),
+            stopping: false,
         })
     }
     // ANCHOR_END: setup
@@ -99,32 +103,25 @@ impl Loop {
     // ANCHOR: event_loop
     /// Serves until shutdown.
     pub fn serve(mut self) -> io::Result<()> {
-        let mut stopping = false;
+        self.watch_listener(Instant::now())?;
         loop {
-            // 0. Shutdown: stop accepting, close the idle connections (their
-            //    receives are cancelled), end when the busy ones are done.
-            if shutdown::requested() && !stopping {
-                stopping = true;
-                self.stop_accepting()?;
-                for token in self.clients.tokens() {
-                    self.settle(token)?;
-                }
+            // 1. Shutdown: stop accepting, close the idle connections once
+            //    (their receives are cancelled), and end when the busy ones
+            //    have finished.
+            if shutdown::requested() && !self.stopping {
+                self.stop()?;
             }
-            if stopping && self.clients.is_empty() {
+            if self.stopping && self.clients.is_empty() {
                 trace!("shutdown: no connections left");
                 return Ok(());
             }
 
-            // 1. Keep an accept in flight, and a timeout for the earliest deadline.
-            let now = Instant::now();
-            self.keep_accepting(now)?;
-            self.arm_timer(now)?;
-
-            // 2. One system call: submit what was queued, and wait until at
+            // 2. Wait: one system call submits what was queued (a timeout
+            //    for the earliest deadline among it) and sleeps until at
             //    least one operation has completed.
-            self.submit_and_wait()?;
+            self.wait()?;
 
-            // 3. Act on every completion.
+            // 3. Dispatch: every completion, each naming its operation.
             self.completions.clear();
             for cqe in self.ring.completion() {
                 self.completions
@@ -146,24 +143,24 @@ impl Loop {
                 }
             }
 
-            // 4. Deadlines that are due: a /delay's answer, a 408, an idle close.
-            for token in self.timers.due(now, &mut self.clients) {
-                if let Some(client) = self.clients.get_mut(token) {
-                    client.state.fire(now);
-                }
-                self.settle(token)?;
-            }
+            // 4. Timers that are due: a /delay's answer, a 408, an idle close.
+            self.fire_timers(now)?;
+
+            // 5. Interest, as operations: an accept in flight (not during an
+            //    accept pause), and a timeout for the earliest deadline.
+            self.watch_listener(now)?;
+            self.arm_timer(now)?;
         }
     }
     // ANCHOR_END: event_loop
 
-    // ANCHOR: submit_and_wait
+    // ANCHOR: wait
     /// `io_uring_enter`: submits the queued operations and sleeps until one
     /// completes. EINTR (a signal arrived) is simply retried: the deadline is
     /// an operation in the ring (a timeout), not an argument of this call,
     /// so a retry cannot stretch it. EBUSY: completions overflowed the queue
     /// and the kernel holds the rest; taking some makes room, so go on.
-    fn submit_and_wait(&mut self) -> io::Result<()> {
+    fn wait(&mut self) -> io::Result<()> {
         loop {
             match self.ring.submit_and_wait(1) {
                 Ok(submitted) => {
@@ -178,7 +175,7 @@ impl Loop {
             }
         }
     }
-    // ANCHOR_END: submit_and_wait
+    // ANCHOR_END: wait
 
     // ANCHOR: completions
     /// A `recv` completed: bytes in a pool buffer (the completion says
@@ -191,7 +188,7 @@ impl Loop {
         if let Some(client) = self.clients.get_mut(token) {
             if !cqueue::more(flags) {
                 client.receiving = false;
-                client.stopping = false;
+                client.cancelling_recv = false;
             }
             let fd = client.stream.as_raw_fd();
             let now = self.now;
@@ -254,7 +251,7 @@ impl Loop {
             .sending
             .take()
             .map_or(0, |bytes| self.spare.recycle(bytes));
-        client.stopping_send = false;
+        client.cancelling_send = false;
         match result {
             n if n >= 0 => {
                 trace!("send (write) fd={fd}: {n} of {offered} bytes");
@@ -294,14 +291,14 @@ impl Loop {
         // Stop the `recv` when closing (closing the fd now would leave the
         // kernel working on a freed slot: close on its completion instead),
         // or when bytes are stashed (backpressure: no room for more).
-        if client.receiving && !client.stopping && (done || !client.wants_recv()) {
-            client.stopping = true;
-            trace!("recv fd={}: stopping", fd.0);
+        if client.receiving && !client.cancelling_recv && (done || !client.wants_recv()) {
+            client.cancelling_recv = true;
+            trace!("recv fd={}: cancelling", fd.0);
             queue(&mut self.ring, ops::cancel(Op::Recv(token)), Op::Cancel)?;
         }
         if done {
-            if let Some(bytes) = client.sending.as_ref().filter(|_| !client.stopping_send) {
-                client.stopping_send = true;
+            if let Some(bytes) = client.sending.as_ref().filter(|_| !client.cancelling_send) {
+                client.cancelling_send = true;
                 trace!("send fd={}: cancelling {} bytes", fd.0, bytes.len());
                 queue(&mut self.ring, ops::cancel(Op::Send(token)), Op::Cancel)?;
             }
@@ -323,6 +320,31 @@ impl Loop {
         Ok(())
     }
     // ANCHOR_END: settle
+
+    // ANCHOR: fire_timers
+    /// Fires every timer that is due (stale heap entries are skipped);
+    /// `settle` queues the send of what each released.
+    fn fire_timers(&mut self, now: Instant) -> io::Result<()> {
+        for token in self.timers.due(now, &mut self.clients) {
+            if let Some(client) = self.clients.get_mut(token) {
+                client.state.fire(now);
+            }
+            self.settle(token)?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: fire_timers
+
+    /// Shutdown: the accept in flight is cancelled, and every idle
+    /// connection is closed (its `recv` cancelled first).
+    fn stop(&mut self) -> io::Result<()> {
+        self.stopping = true;
+        self.stop_accepting()?;
+        for token in self.clients.tokens() {
+            self.settle(token)?;
+        }
+        Ok(())
+    }
 
     /// Queues `entry`, tagged as `op`.
     fn push(&mut self, entry: squeue::Entry, op: Op) -> io::Result<()> {

@@ -15,7 +15,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode, Output};
 
 use conformance::client::check;
-use conformance::{Need, Outcome, REQUIRE, Target};
+use conformance::{Need, Outcome, REQUIRE};
 
 mod common;
 
@@ -27,15 +27,16 @@ fn main() -> ExitCode {
         name: "io_uring",
         found: uring::probe().map(drop),
     };
-    let uring = || {
-        Target::new("uring", env!("CARGO_BIN_EXE_uring"))
-            .refuses(&["--shots", "bogus"])
-            .refuses(&["--shots", ""])
-    };
-    let mut trials = conformance::suite(
-        Some(&io_uring),
-        vec![uring(), uring().args(&["--shots", "single"])],
-    );
+    // The variants `uring::BINARIES` declares, each refusing bad `--shots`.
+    let targets = conformance::declared(uring::BINARIES, |_| env!("CARGO_BIN_EXE_uring"))
+        .into_iter()
+        .map(|target| {
+            target
+                .refuses(&["--shots", "bogus"])
+                .refuses(&["--shots", ""])
+        })
+        .collect();
+    let mut trials = conformance::suite(Some(&io_uring), targets);
     trials.push(conformance::trial(
         "uring: without io_uring the suite is ignored, or failed if required".into(),
         None,

@@ -1,5 +1,5 @@
 //! Where io_uring is forbidden, the server says so in one line and exits 1
-//! (SPEC §2: a start-up failure), instead of panicking or failing at the
+//! (docs/src/contract.md §2: a start-up failure), instead of panicking or failing at the
 //! first request. The test forbids it the way containers do: a seccomp
 //! filter, installed in the child just before it runs the server, that
 //! makes `io_uring_setup` fail with EPERM.

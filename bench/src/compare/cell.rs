@@ -67,7 +67,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 }
 
 /// The smallest and largest of `values`.
-fn spread(values: &[f64]) -> Option<(f64, f64)> {
+pub fn spread(values: &[f64]) -> Option<(f64, f64)> {
     let min = values.iter().copied().reduce(f64::min)?;
     let max = values.iter().copied().reduce(f64::max)?;
     Some((min, max))

@@ -206,7 +206,7 @@ impl Scenario {
     /// Why `variant` cannot run this scenario, if it cannot.
     pub fn cannot(self, variant: &Variant, quick: bool) -> Option<String> {
         let limits = variant.limits;
-        if limits.static_only {
+        if variant.static_only {
             return match self {
                 Scenario::Big | Scenario::Delay | Scenario::Sleep | Scenario::Stall => {
                     Some("static files only".to_string())
@@ -230,10 +230,9 @@ impl Scenario {
             (Scenario::Stall, Some(n)) if n >= 2 => None,
             // With 100 or 1,000 clients that keep their connections, the
             // ones past the first few wait for ever in the backlog.
-            (_, Some(1)) => Some("one conn. at a time".to_string()),
-            (_, Some(n)) => Some(format!("{n} conn. at a time")),
+            (_, Some(n)) => Some(super::why_at_a_time(n)),
             // Clients past fd 1023 are refused, by design.
-            (Scenario::Hold, None) if limits.fd_setsize && !quick => {
+            (Scenario::Hold, None) if limits.fd_limit.is_some() && !quick => {
                 Some("fds >= 1024 refused".to_string())
             }
             _ => None,
@@ -244,11 +243,9 @@ impl Scenario {
     pub fn hold_count(self, variant: &Variant, d: &Durations) -> usize {
         let limits = variant.limits;
         let cap = if limits.process_per_connection {
-            1_000
-        } else if limits.thread_per_connection || limits.static_only {
-            // nginx reset 256 of 19,000 connections opened at 5,000 a
-            // second in one full run (why is not known yet); it holds 10,000.
-            10_000
+            super::PROCESS_CAP
+        } else if limits.thread_per_connection || variant.static_only {
+            super::THREAD_CAP
         } else {
             usize::MAX
         };
@@ -520,7 +517,7 @@ fn wall_round(report: hold::HoldReport, n: usize, variant: &Variant) -> io::Resu
     let trouble = report.reset + report.timed_out + report.bad_answers;
     let clean = trouble == 0 && report.held_at_end + report.refused as usize >= n;
     let held_all = report.held_at_end == n;
-    if !(clean && (held_all || variant.limits.fd_setsize)) {
+    if !(clean && (held_all || variant.limits.fd_limit.is_some())) {
         return Err(io::Error::other(format!(
             "held {} of {n}; refused {}, reset {}, timed out {}, bad {}",
             report.held_at_end, report.refused, report.reset, report.timed_out, report.bad_answers

@@ -1,4 +1,4 @@
-//! Every row of SPEC §3's bad-input table, and path traversal: a clear status,
+//! Every row of docs/src/contract.md §3's bad-input table, and path traversal: a clear status,
 //! the connection closed, and a fresh connection still served.
 
 use std::time::{Duration, Instant};

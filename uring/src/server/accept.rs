@@ -4,12 +4,13 @@
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use io_uring::types::Fd;
 use io_uring::{cqueue, opcode};
 use nix::libc;
-use plumbing::conn::refuse;
+use plumbing::acceptor::{ACCEPT_PAUSE, Accept};
+use plumbing::admission::refuse;
 use plumbing::{shutdown, trace};
 use protocol::Connection;
 
@@ -19,15 +20,12 @@ use crate::client::Client;
 use crate::ops::{self, Op, errno};
 use crate::sys;
 
-/// How long accepting rests after an accept failed (out of fds), unless a
-/// connection closes first: clients that arrive meanwhile are refused (503)
-/// at the next try, at most this late.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-
 impl Loop {
     /// Keeps an accept in flight, unless one is, or accepting rests (out of
-    /// fds, see `accept_after`), or the server is shutting down.
-    pub(super) fn keep_accepting(&mut self, now: Instant) -> io::Result<()> {
+    /// fds, see `accept_after`: clients that arrive meanwhile are refused
+    /// at the next try, at most `ACCEPT_PAUSE` late, unless a connection
+    /// closes first), or the server is shutting down.
+    pub(super) fn watch_listener(&mut self, now: Instant) -> io::Result<()> {
         if self.accept_after.is_some_and(|after| now >= after) {
             self.accept_after = None;
         }
@@ -92,11 +90,12 @@ impl Loop {
                     "accept: {}; next accept in {ACCEPT_PAUSE:?} or after a close",
                     errno(-errno_value)
                 );
-                let mut accepted = Vec::new();
-                self.acceptor
-                    .accept_all(now, |stream, _peer| accepted.push(stream));
-                for stream in accepted {
-                    self.admit(stream)?;
+                loop {
+                    match self.acceptor.accept(now) {
+                        Accept::Client(stream) => self.admit(stream)?,
+                        Accept::Refused => {} // one refused, maybe more waiting
+                        Accept::WouldBlock | Accept::Paused => break,
+                    }
                 }
                 self.accept_after = Some(now + ACCEPT_PAUSE);
             }
@@ -117,11 +116,11 @@ impl Loop {
             stream,
             state: Connection::new(self.service.clone(), self.now),
             receiving: false,
-            stopping: false,
+            cancelling_recv: false,
             stash: Vec::new(),
             stashed_eof: false,
             sending: None,
-            stopping_send: false,
+            cancelling_send: false,
             failed: false,
             armed: None,
             _place: place,

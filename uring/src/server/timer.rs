@@ -26,7 +26,7 @@ impl Loop {
             self.acceptor.deadline(),
             self.accept_after,
         ];
-        let Some(at) = plumbing::conn::earliest(deadlines) else {
+        let Some(at) = plumbing::deadline::earliest(deadlines) else {
             return Ok(());
         };
         if self

@@ -1,0 +1,73 @@
+//! What a model declares about itself, once: its binaries, the flag
+//! variants worth running, and what each cannot do. Each model crate has a
+//! `BINARIES` constant of these; its conformance test runs the suite on
+//! every variant, and `bench compare` measures the variants marked
+//! `measured`, both adjusting to the same limits.
+
+/// What a variant cannot do, so that the suite and the bench expect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Serves this many connections at a time, the rest waiting in the
+    /// backlog: 1 for the iterative server, N for a pool of N.
+    pub at_a_time: Option<usize>,
+    /// One past the highest fd its wait can watch (`select`: FD_SETSIZE,
+    /// 1024); clients past it are refused.
+    pub fd_limit: Option<usize>,
+    /// A process per connection, with an fd table of its own.
+    pub process_per_connection: bool,
+    /// A thread per connection.
+    pub thread_per_connection: bool,
+    /// Never sleeps: a whole CPU even with nothing to do (the busy loop).
+    pub spins: bool,
+}
+
+impl Limits {
+    /// No limit: every connection at once, and sleeps when idle.
+    pub const NONE: Limits = Limits {
+        at_a_time: None,
+        fd_limit: None,
+        process_per_connection: false,
+        thread_per_connection: false,
+        spins: false,
+    };
+}
+
+/// One way to run a binary: its model flags and what it then cannot do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    /// The model flags (none: the defaults).
+    pub args: &'static [&'static str],
+    /// What it cannot do.
+    pub limits: Limits,
+    /// `bench compare` measures it (the suite tests every variant).
+    pub measured: bool,
+}
+
+/// One binary of a model crate, and its variants, the default first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binary {
+    /// The binary's name (`epoll-mio`).
+    pub name: &'static str,
+    /// Its variants.
+    pub variants: &'static [Variant],
+}
+
+impl Variant {
+    /// The default variant, with `limits`, measured.
+    pub const fn default_with(limits: Limits) -> Variant {
+        Variant {
+            args: &[],
+            limits,
+            measured: true,
+        }
+    }
+
+    /// A variant with model flags `args` and no limits, measured.
+    pub const fn flags(args: &'static [&'static str]) -> Variant {
+        Variant {
+            args,
+            limits: Limits::NONE,
+            measured: true,
+        }
+    }
+}
