@@ -12,6 +12,7 @@ use std::time::Instant;
 use plumbing::acceptor::{Accept, Acceptor};
 use plumbing::admission::{Place, Places, refuse};
 use plumbing::conn::READ_BUF;
+use plumbing::files::FileReader;
 use plumbing::{Server, interrupted, shutdown, trace, would_block};
 use protocol::{Connection, Service};
 
@@ -98,9 +99,11 @@ fn admit(stream: TcpStream, service: &Arc<Service>, places: &Places) {
 async fn serve_client(stream: Async<TcpStream>, service: Arc<Service>, place: Place) {
     let fd = stream.get_ref().as_raw_fd();
     let mut conn = Connection::new(service, Instant::now());
+    // The `--root` file being sent, if any.
+    let mut file = FileReader::default();
     loop {
         // Write what the protocol has to say, as far as the socket takes it.
-        if let Err(err) = write(&stream, &mut conn) {
+        if let Err(err) = write(&stream, &mut conn, &mut file) {
             trace!("fd={fd} failed: {err}");
             break;
         }
@@ -184,9 +187,20 @@ fn read(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
 /// Writes what the protocol has to say until it has nothing left or the
 /// send buffer is full (EAGAIN: the rest stays in the protocol, and the
 /// loop waits for room). A partial write keeps the tail in the protocol.
-fn write(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
+/// A `--root` file is opened and read here as the output has room: `open`
+/// and `pread` on the executor's thread, which block every task on a cold
+/// disk (`plumbing::files`; tokio sends them to its blocking pool).
+fn write(
+    stream: &Async<TcpStream>,
+    conn: &mut Connection,
+    file: &mut FileReader,
+) -> io::Result<()> {
     let fd = stream.get_ref().as_raw_fd();
-    while conn.wants_write() && !conn.is_closed() {
+    loop {
+        file.serve(conn, Instant::now());
+        if !conn.wants_write() || conn.is_closed() {
+            return Ok(());
+        }
         let len = conn.output().len();
         match stream.get_ref().write(conn.output()) {
             Ok(n) => {
@@ -203,6 +217,5 @@ fn write(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
             Err(err) => return Err(err),
         }
     }
-    Ok(())
 }
 // ANCHOR_END: write_fn

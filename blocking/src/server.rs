@@ -7,6 +7,7 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use plumbing::files::FileReader;
 use plumbing::{Server, interrupted, shutdown, timed_out, trace};
 use protocol::{Connection, Service};
 
@@ -122,10 +123,12 @@ pub fn serve_connection<S: Socket>(
     // A client that stops reading must not hold the server forever.
     stream.set_write_timeout(Some(service.idle_timeout))?;
     let mut conn = Connection::new(service.clone(), Instant::now());
+    // The `--root` file being sent, if any.
+    let mut file = FileReader::default();
     // The SO_RCVTIMEO now set on the socket (none yet).
     let mut armed = None;
     loop {
-        flush(stream, &mut conn)?;
+        flush(stream, &mut conn, &mut file)?;
         if conn.is_closed() {
             return Ok(());
         }
@@ -203,10 +206,16 @@ fn arm_read_timeout(
 // ANCHOR: flush
 /// Writes everything the connection has to write. A blocking `write` may
 /// still write less than asked (a partial write): the protocol keeps the
-/// tail, and we go round again until nothing is left.
-fn flush(stream: &mut impl Socket, conn: &mut Connection) -> io::Result<()> {
+/// tail, and we go round again until nothing is left. A `--root` file is
+/// opened and read here as the output has room (`open` and `pread`, which
+/// block on a cold disk: `plumbing::files`).
+fn flush(stream: &mut impl Socket, conn: &mut Connection, file: &mut FileReader) -> io::Result<()> {
     let fd = stream.as_raw_fd();
-    while conn.wants_write() {
+    loop {
+        file.serve(conn, Instant::now());
+        if !conn.wants_write() {
+            return Ok(());
+        }
         let len = conn.output().len();
         match stream.write(conn.output()) {
             Ok(n) => {
@@ -224,6 +233,5 @@ fn flush(stream: &mut impl Socket, conn: &mut Connection) -> io::Result<()> {
             Err(err) => return Err(err),
         }
     }
-    Ok(())
 }
 // ANCHOR_END: flush

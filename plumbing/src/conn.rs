@@ -10,6 +10,12 @@
 //! and the signal-driven server drain to EAGAIN under a budget. Each writes
 //! that loop in its own file, beside its wait call, where its chapter shows
 //! it. This module holds no loop.
+//!
+//! A `--root` file is opened and read here too, after each call that may
+//! have let the protocol ask for it (bytes received, bytes sent, a deadline
+//! fired): a plain `open` and `pread` ([`FileReader`]). Those calls can
+//! block on the disk, and no readiness report says so: a regular file is
+//! always "ready" (the `files` module says more).
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -20,6 +26,7 @@ use std::time::Instant;
 use protocol::{Connection, Service};
 
 use crate::admission::Place;
+use crate::files::FileReader;
 use crate::{interrupted, shutdown, trace, would_block};
 
 /// Size of an event loop's one read buffer, shared by all its connections:
@@ -73,6 +80,8 @@ pub enum Progress {
 pub struct Conn {
     stream: TcpStream,
     state: Connection,
+    /// The `--root` file being sent, if any.
+    file: FileReader,
     /// A read or write failed for real (a reset, a broken pipe): close it.
     failed: bool,
     /// Its place under `--max-conns`, given back when the `Conn` is dropped.
@@ -93,6 +102,7 @@ impl Conn {
         Ok(Conn {
             stream,
             state: Connection::new(service.clone(), now),
+            file: FileReader::default(),
             failed: false,
             _place: place,
         })
@@ -149,11 +159,13 @@ impl Conn {
             Ok(0) => {
                 trace!("read fd={fd}: EOF");
                 self.state.received_eof(Instant::now());
+                self.file.serve(&mut self.state, Instant::now());
                 Io::Eof
             }
             Ok(n) => {
                 trace!("read fd={fd}: {n} bytes");
                 self.state.received(&buf[..n], Instant::now());
+                self.file.serve(&mut self.state, Instant::now());
                 Io::Bytes(n)
             }
             Err(err) if would_block(&err) => {
@@ -183,6 +195,7 @@ impl Conn {
             Ok(n) => {
                 trace!("write fd={fd}: {n} of {len} bytes");
                 self.state.sent(n, Instant::now());
+                self.file.serve(&mut self.state, Instant::now());
                 Io::Bytes(n)
             }
             Err(err) if would_block(&err) => {
@@ -223,6 +236,7 @@ impl Conn {
         if self.deadline().is_some_and(|at| at <= now) {
             trace!("timer fd={}: deadline due", self.fd());
             self.state.fire(now);
+            self.file.serve(&mut self.state, now);
             return true;
         }
         false

@@ -51,6 +51,8 @@
 //! - [`acceptor`]: an event loop's non-blocking listener, one `accept` at a
 //!   time, with the reserve fd for the day the process runs out of fds.
 //! - [`admission`]: `--max-conns` over all threads, and refusing a client.
+//! - [`files`]: a `--root` file opened and read with `pread` when the
+//!   protocol asks (every model but io_uring, which uses its ring).
 //! - [`deadline`]: a wait call's timeout, from the loop's deadlines.
 //! - [`table`] and [`timers`]: an event loop's connections by token, and their
 //!   deadlines in a heap (epoll, epoll-mio, signal_driven, uring).
@@ -62,6 +64,7 @@ pub mod args;
 pub mod conn;
 pub mod deadline;
 pub mod errors;
+pub mod files;
 pub mod model;
 pub mod reuse_port;
 pub mod shutdown;

@@ -63,6 +63,12 @@ pub fn run_core(
     serve: impl FnOnce(Server) -> io::Result<()>,
 ) -> ExitCode {
     let args: CoreArgs = crate::parse();
+    // A core answers from the compiled-in site only: opening and reading a
+    // `--root` file when the protocol asks (`files`) is the full server's.
+    if args.common.root.is_some() {
+        eprintln!("{name}: --root: a core serves the compiled-in site only; run the full server");
+        return ExitCode::from(2);
+    }
     run(name, default_port, &args.common, serve)
 }
 
@@ -100,6 +106,20 @@ fn run_listening(
     }
 }
 
+/// The `--root` directory, resolved once at start (absolute, every symlink
+/// resolved): the served files' real paths are compared with it
+/// (`files::check`).
+fn resolve_root(root: &std::path::Path) -> io::Result<std::path::PathBuf> {
+    let resolved = root.canonicalize()?;
+    if !resolved.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            "not a directory",
+        ));
+    }
+    Ok(resolved)
+}
+
 /// A start-up step that failed, and why.
 struct Failure(&'static str, io::Error);
 
@@ -107,7 +127,7 @@ fn start(default_port: u16, args: &CommonArgs, reuse_port: bool) -> Result<Serve
     raise_fd_limit();
     let site = match &args.root {
         None => Site::Embedded,
-        Some(root) => Site::directory(root).map_err(|e| Failure("--root", e))?,
+        Some(root) => Site::directory(resolve_root(root).map_err(|e| Failure("--root", e))?),
     };
     let proto = match args.proto {
         ProtoArg::Http => Proto::Http,

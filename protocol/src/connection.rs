@@ -13,23 +13,31 @@
 //! | asks when to wake up for this conn     | [`Connection::next_deadline`]  |
 //! | reached that time (or woke early)      | [`Connection::fire`]           |
 //! | asks whether to close the socket       | [`Connection::is_closed`]      |
+//! | asks what to open or read (`--root`)   | [`Connection::file_wanted`]    |
+//! | opened the file (or could not)         | [`Connection::file_opened`]    |
+//! | read bytes of it                       | [`Connection::file_read`]      |
 //!
 //! Guarantees, each checked by the tests below:
 //! - Any split of the same input bytes gives the same output bytes.
 //! - Unsent output never exceeds [`MAX_UNSENT`] (plus one response head), as
 //!   long as the model reads no more than `read_capacity()` allows.
 //! - `fire` before a deadline is harmless (a spurious wake-up does nothing).
-//! - Nothing here panics on any input, or reads a clock, or touches a socket.
+//! - Nothing here panics on any input, or reads a clock, or touches a socket
+//!   or a file: a `--root` file is opened and read by the model, when
+//!   [`Connection::file_wanted`] asks (the protocol says which file and
+//!   which bytes; the model decides how: `pread`, or its ring).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::Rejection;
 use crate::limits::{HEAD_TIMEOUT, MAX_HEAD, MAX_INPUT, MAX_UNSENT};
 use crate::request::{Method, Request, Version, find_head_end, parse_head};
-use crate::response::{Body, Head, Produced};
+use crate::response::{Body, Head};
 use crate::route::{Route, route};
 use crate::service::{Proto, Service};
+use crate::site::{FileError, FileWant, SiteFile};
 
 // ANCHOR: connection_struct
 /// The state of one client connection. See the module docs for how to drive it.
@@ -53,6 +61,9 @@ pub struct Connection {
     /// A `/delay` response waiting for its time; requests behind it wait too
     /// (responses go out in request order).
     delayed: Option<Delayed>,
+    /// A `--root` file the model is asked to open: its answer waits for the
+    /// file's length, and requests behind it wait too.
+    opening: Option<Opening>,
     /// When the first byte of the request head now being received arrived;
     /// `None` between requests. Drives the 408.
     head_started: Option<Instant>,
@@ -75,6 +86,14 @@ struct Delayed {
     /// The requested delay, for the body text.
     ms: u64,
     /// How to answer: method, version, keep-alive.
+    answer: Answer,
+}
+
+/// A file to open, and how to answer once it is open.
+#[derive(Debug)]
+struct Opening {
+    path: PathBuf,
+    content_type: &'static str,
     answer: Answer,
 }
 
@@ -107,6 +126,7 @@ impl Connection {
             written: 0,
             body: None,
             delayed: None,
+            opening: None,
             head_started: None,
             last_active: now,
             reading: true,
@@ -192,6 +212,85 @@ impl Connection {
         self.advance(now);
     }
 
+    // ANCHOR: files
+    /// What the connection needs from the file system now, if anything: a
+    /// file to open (a `--root` request), or bytes of the open file to read
+    /// (as many as the output has room for). The model does it, by whatever
+    /// means its model has, and reports with [`Connection::file_opened`] or
+    /// [`Connection::file_read`]; then asks again.
+    pub fn file_wanted(&self) -> Option<FileWant<'_>> {
+        if self.closed {
+            return None;
+        }
+        if let Some(opening) = &self.opening {
+            let root = self.service.site.root()?;
+            let path = &opening.path;
+            return Some(FileWant::Open { path, root });
+        }
+        let Some(Body::File { next, end }) = &self.body else {
+            return None;
+        };
+        let room = MAX_UNSENT.saturating_sub(self.unsent());
+        let len = room.min(usize::try_from(end - next).unwrap_or(usize::MAX));
+        (len > 0).then_some(FileWant::Read { offset: *next, len })
+    }
+
+    /// Whether a file's body is being sent: while it is, the model keeps the
+    /// file open; once it is not, the model may close it.
+    pub fn file_in_use(&self) -> bool {
+        self.opening.is_some() || matches!(self.body, Some(Body::File { .. }))
+    }
+
+    /// The model opened the file [`FileWant::Open`] named, at `now`: its
+    /// length, or why not. The answer's head goes out; its body is read next.
+    pub fn file_opened(&mut self, opened: Result<u64, FileError>, now: Instant) {
+        let Some(Opening {
+            content_type,
+            answer,
+            ..
+        }) = self.opening.take()
+        else {
+            return;
+        };
+        match opened {
+            Ok(len) => {
+                let body = Body::File { next: 0, end: len };
+                self.answer(answer, content_type, body);
+            }
+            Err(FileError::NotFound) => self.reject(Rejection::NotFound, Some(answer)),
+            Err(FileError::OutOfFiles) => self.reject(Rejection::OutOfFiles, Some(answer)),
+        }
+        self.advance(now);
+    }
+
+    /// The model read `data` at the offset [`FileWant::Read`] named, at
+    /// `now`. Fewer bytes than asked is fine (it asks again for the rest);
+    /// none (the file ended early: it shrank, or a read failed) breaks the
+    /// body: the promised `Content-Length` cannot be met, so all that can
+    /// honestly be done is to end the connection.
+    pub fn file_read(&mut self, data: &[u8], now: Instant) {
+        let Some(FileWant::Read { len, .. }) = self.file_wanted() else {
+            return;
+        };
+        let Some(Body::File { next, end }) = &mut self.body else {
+            return;
+        };
+        if data.is_empty() {
+            self.break_body();
+        } else {
+            let data = &data[..data.len().min(len)];
+            *next += data.len() as u64;
+            if *next == *end {
+                self.body = None;
+            }
+            self.compact_output();
+            self.output.extend_from_slice(data);
+            self.last_active = now;
+        }
+        self.advance(now);
+    }
+    // ANCHOR_END: files
+
     // ANCHOR: timers
     /// When the model must call [`Connection::fire`] next, if ever: the end of
     /// a `/delay`, the 408 deadline of a half-received head, or the idle timeout.
@@ -252,7 +351,11 @@ impl Connection {
     /// Whether the connection sits between requests, owing nothing: the
     /// moment a server that is shutting down may close it.
     pub fn is_idle(&self) -> bool {
-        self.input.is_empty() && self.unsent() == 0 && self.delayed.is_none()
+        self.input.is_empty()
+            && self.unsent() == 0
+            && self.body.is_none()
+            && self.delayed.is_none()
+            && self.opening.is_none()
     }
 
     fn unsent(&self) -> usize {
@@ -278,25 +381,18 @@ impl Connection {
                 self.compact_output();
             }
             if let Some(body) = &mut self.body {
-                if room == 0 {
+                // A file's bytes come from the model (`file_wanted`).
+                if room == 0 || matches!(body, Body::File { .. }) {
                     break;
                 }
-                match body.produce(&mut self.output, room) {
-                    Produced::More => {}
-                    Produced::Done => self.body = None,
-                    Produced::Broken => {
-                        // The promised Content-Length cannot be met: all we
-                        // can honestly do is end the connection.
-                        self.body = None;
-                        self.output.clear();
-                        self.written = 0;
-                        self.closing = true;
-                        self.reading = false;
-                    }
+                if body.produce(&mut self.output, room) {
+                    self.body = None;
                 }
                 continue;
             }
-            let idle_http = self.service.proto == Proto::Http && self.delayed.is_none();
+            let idle_http = self.service.proto == Proto::Http
+                && self.delayed.is_none()
+                && self.opening.is_none();
             if !idle_http || self.closing || room == 0 {
                 break;
             }
@@ -353,8 +449,16 @@ impl Connection {
         let answer = Answer::of(request);
         match route(&request.target, &self.service.site) {
             Err(rejection) => self.reject(rejection, Some(answer)),
-            Ok(Route::File(file, content_type)) => {
-                self.answer(answer, content_type, Body::file(file))
+            Ok(Route::File(SiteFile::Embedded(bytes), content_type)) => {
+                self.answer(answer, content_type, Body::Memory(bytes.into(), 0))
+            }
+            Ok(Route::File(SiteFile::Disk(path), content_type)) => {
+                // Answered when the model has opened it: `file_opened`.
+                self.opening = Some(Opening {
+                    path,
+                    content_type,
+                    answer,
+                });
             }
             Ok(Route::Bytes(n)) => {
                 let body = Body::Pattern { next: 0, end: n };
@@ -378,7 +482,7 @@ impl Connection {
         let head = Head {
             status: (200, "OK"),
             content_type,
-            content_length: body_len(&body),
+            content_length: body.remaining(),
             keep_alive: answer.keep_alive,
             version: answer.version,
             allow: false,
@@ -393,7 +497,7 @@ impl Connection {
         let head = Head {
             status: rejection.status(),
             content_type: "text/plain",
-            content_length: body_len(&body),
+            content_length: body.remaining(),
             keep_alive: false,
             version: answer.map_or(Version::Http11, |a| a.version),
             allow: rejection == Rejection::MethodNotAllowed,
@@ -401,6 +505,16 @@ impl Connection {
         self.input = Vec::new(); // nothing after bad input is answered
         self.head_started = None;
         self.start_response(&head, answer.map_or(Method::Get, |a| a.method), body);
+    }
+
+    /// A body that cannot be completed (a file shrank or failed to read):
+    /// what is unsent is dropped and the connection ends.
+    fn break_body(&mut self) {
+        self.body = None;
+        self.output.clear();
+        self.written = 0;
+        self.closing = true;
+        self.reading = false;
     }
 
     fn start_response(&mut self, head: &Head, method: Method, body: Body) {
@@ -418,17 +532,12 @@ impl Connection {
     /// Closes the connection once everything owed is written and nothing more
     /// can be owed: a closing response went out, or the peer sent EOF.
     fn settle(&mut self) {
-        let owed = self.unsent() > 0 || self.body.is_some() || self.delayed.is_some();
+        let owed = self.unsent() > 0
+            || self.body.is_some()
+            || self.delayed.is_some()
+            || self.opening.is_some();
         if !owed && (self.closing || !self.reading) {
             self.closed = true;
         }
-    }
-}
-
-fn body_len(body: &Body) -> u64 {
-    match body {
-        Body::Memory(bytes, sent) => (bytes.len() - sent) as u64,
-        Body::Pattern { next, end } => end - next,
-        Body::File(_, remaining) => *remaining,
     }
 }

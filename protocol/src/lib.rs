@@ -66,4 +66,4 @@ pub mod site;
 pub use connection::Connection;
 pub use error::Rejection;
 pub use service::{Proto, Service};
-pub use site::Site;
+pub use site::{FileError, FileWant, Site};

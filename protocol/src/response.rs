@@ -5,11 +5,10 @@
 //! chunks of at most the free room in the connection's output buffer, so a
 //! slow reader costs at most [`crate::limits::MAX_UNSENT`] bytes of memory.
 
+use std::io;
 use std::io::Write as _;
-use std::io::{self, Read};
 
 use crate::request::Version;
-use crate::site::SiteFile;
 
 /// A response body still to be produced.
 #[derive(Debug)]
@@ -18,20 +17,10 @@ pub(crate) enum Body {
     Memory(std::borrow::Cow<'static, [u8]>, usize),
     /// The `/bytes` pattern: byte `i` is `b'a' + i % 26`; `next` and `end` count bytes.
     Pattern { next: u64, end: u64 },
-    /// A file on disk and how many bytes of it are still owed.
-    File(std::fs::File, u64),
-}
-
-/// What happened when a body was asked for more bytes.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Produced {
-    /// There is more to come.
-    More,
-    /// The body is complete.
-    Done,
-    /// The body cannot be completed (a file shrank or failed to read): the
-    /// promised `Content-Length` cannot be kept, so the connection must close.
-    Broken,
+    /// A file on disk, bytes `next..end`. The protocol reads no file: the
+    /// model reads them when the connection asks (`Connection::file_wanted`)
+    /// and hands them over (`Connection::file_read`).
+    File { next: u64, end: u64 },
 }
 
 const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
@@ -41,21 +30,24 @@ impl Body {
         Body::Memory(text.into_bytes().into(), 0)
     }
 
-    pub(crate) fn file(file: SiteFile) -> Body {
-        match file {
-            SiteFile::Embedded(bytes) => Body::Memory(bytes.into(), 0),
-            SiteFile::Disk(file, len) => Body::File(file, len),
+    /// Bytes still to come.
+    pub(crate) fn remaining(&self) -> u64 {
+        match self {
+            Body::Memory(bytes, sent) => (bytes.len() - sent) as u64,
+            Body::Pattern { next, end } | Body::File { next, end } => end - next,
         }
     }
 
-    /// Appends at most `room` bytes of the body to `out`.
-    pub(crate) fn produce(&mut self, out: &mut Vec<u8>, room: usize) -> Produced {
+    /// Appends at most `room` bytes of a body made here (memory, pattern) to
+    /// `out`; true when the body is complete. A file's bytes are not made
+    /// here: for [`Body::File`] this appends nothing and returns false.
+    pub(crate) fn produce(&mut self, out: &mut Vec<u8>, room: usize) -> bool {
         match self {
             Body::Memory(bytes, sent) => {
                 let chunk = &bytes[*sent..][..room.min(bytes.len() - *sent)];
                 out.extend_from_slice(chunk);
                 *sent += chunk.len();
-                done_if(*sent == bytes.len())
+                *sent == bytes.len()
             }
             Body::Pattern { next, end } => {
                 let count = room.min((*end - *next) as usize);
@@ -67,32 +59,11 @@ impl Body {
                     written += piece.len();
                 }
                 *next += count as u64;
-                done_if(*next == *end)
+                *next == *end
             }
-            Body::File(file, remaining) => {
-                let want = room.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-                let start = out.len();
-                out.resize(start + want, 0);
-                // A disk read is the one blocking call the event loops make:
-                // regular files are always "ready" (see the protocol chapter).
-                let read = file.read(&mut out[start..]);
-                let n = match read {
-                    Ok(n) if n > 0 || want == 0 => n,
-                    _ => {
-                        out.truncate(start);
-                        return Produced::Broken;
-                    }
-                };
-                out.truncate(start + n);
-                *remaining -= n as u64;
-                done_if(*remaining == 0)
-            }
+            Body::File { .. } => false,
         }
     }
-}
-
-fn done_if(done: bool) -> Produced {
-    if done { Produced::Done } else { Produced::More }
 }
 
 /// The headers of one response, before the body.
@@ -146,7 +117,7 @@ mod tests {
         for room in [1, 5, 26, 27, 100, 4096] {
             let mut body = Body::Pattern { next: 0, end: 1000 };
             let mut out = Vec::new();
-            while body.produce(&mut out, room) == Produced::More {}
+            while !body.produce(&mut out, room) {}
             assert_eq!(out.len(), 1000);
             assert!(
                 out.iter()
@@ -160,7 +131,7 @@ mod tests {
     #[test]
     fn empty_pattern() {
         let mut out = Vec::new();
-        let produced = Body::Pattern { next: 0, end: 0 }.produce(&mut out, 10);
-        assert_eq!((produced, out.len()), (Produced::Done, 0));
+        let done = Body::Pattern { next: 0, end: 0 }.produce(&mut out, 10);
+        assert_eq!((done, out.len()), (true, 0));
     }
 }

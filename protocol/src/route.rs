@@ -22,7 +22,7 @@ pub enum Route {
 ///
 /// The query is ignored. Each path segment is percent-decoded on its own, so
 /// an encoded `/` (`%2F`) stays inside its segment and is refused by
-/// [`Site::open`] rather than splitting the path. A broken escape is a 400;
+/// [`Site::find`] rather than splitting the path. A broken escape is a 400;
 /// everything else that does not resolve is a 404.
 pub fn route(target: &str, site: &Site) -> Result<Route, Rejection> {
     let path = target.split('?').next().unwrap_or_default();
@@ -42,7 +42,7 @@ pub fn route(target: &str, site: &Site) -> Result<Route, Rejection> {
             _ => {}
         }
     }
-    let file = site.open(&segments)?;
+    let file = site.find(&segments)?;
     let name = match segments.last() {
         Some(last) if !last.is_empty() => last.as_slice(),
         _ => b"index.html",

@@ -2,23 +2,22 @@
 //! directory given with `--root`, and the path rules that keep every request
 //! inside it.
 //!
-//! Guarantee: [`Site::open`] only ever returns a file that lies under the root
-//! after every symlink is resolved. A path with a `.`-led segment (`..`, `.`,
-//! hidden files), an encoded `/` or `\`, a NUL, or an empty segment is refused
-//! before the file system is asked at all; what is left is checked once more by
-//! comparing the fully resolved path with the resolved root.
+//! No file is opened here: the protocol has no file system. For a `--root`
+//! site, [`Site::find`] names the path, and the model opens and reads it when
+//! the connection asks ([`crate::Connection::file_wanted`]); `plumbing::files`
+//! does it for every model but io_uring, which does it through its ring.
+//!
+//! Guarantee, in two halves: a path with a `.`-led segment (`..`, `.`,
+//! hidden files), an encoded `/` or `\`, a NUL, or an empty segment is
+//! refused here, before the file system is asked at all; and the model
+//! serves what it opened only if the kernel says the opened file really lies
+//! under the root, every symlink resolved ([`FileWant::Open`]'s contract).
 
-use std::fs::File;
-use std::io;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::Rejection;
-
-/// `errno` when a process has no free file descriptor, and when the whole
-/// system has none (Linux's values; `protocol` has no libc dependency).
-const EMFILE: i32 = 24;
-const ENFILE: i32 = 23;
 
 /// The default site, compiled into every server binary from `www/`.
 const EMBEDDED: &[(&str, &[u8])] = &[
@@ -32,71 +31,85 @@ const EMBEDDED: &[(&str, &[u8])] = &[
 pub enum Site {
     /// The files of `www/`, compiled in: no disk access while serving.
     Embedded,
-    /// A directory on disk (`--root DIR`), stored resolved (no symlinks, absolute).
+    /// A directory on disk (`--root DIR`), resolved by the model at start
+    /// (absolute, no symlinks): see [`Site::directory`].
     Directory(PathBuf),
 }
 
-/// An opened file, ready to be streamed as a response body.
+/// The file a request names.
 #[derive(Debug)]
 pub enum SiteFile {
-    /// A file of the embedded site.
+    /// A file of the embedded site: its bytes.
     Embedded(&'static [u8]),
-    /// A file on disk and its length when it was opened.
-    Disk(File, u64),
+    /// A file on disk, by path (the root joined with the request's
+    /// segments): not opened yet, and perhaps not there.
+    Disk(PathBuf),
 }
 
-impl SiteFile {
-    /// The body length to announce in `Content-Length`.
-    pub fn len(&self) -> u64 {
-        match self {
-            SiteFile::Embedded(bytes) => bytes.len() as u64,
-            SiteFile::Disk(_, len) => *len,
-        }
-    }
+/// What a connection needs from the file system before it can go on; the
+/// model does it and reports back (the protocol has no file system).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileWant<'a> {
+    /// Open `path` for reading and report its length with
+    /// [`crate::Connection::file_opened`]. Report [`FileError::NotFound`]
+    /// unless it is a regular file whose real path (every symlink resolved,
+    /// as the kernel sees the opened file) lies under `root`.
+    Open {
+        /// The file: the root joined with the request's path.
+        path: &'a Path,
+        /// The site's root, resolved at start.
+        root: &'a Path,
+    },
+    /// Read at most `len` bytes at `offset` of the file opened last, and
+    /// hand them over with [`crate::Connection::file_read`].
+    Read {
+        /// Where in the file.
+        offset: u64,
+        /// At most this many bytes (never 0).
+        len: usize,
+    },
+}
 
-    /// Whether the file is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// Why a file could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileError {
+    /// Not there, not a regular file, or not under the root: a 404.
+    NotFound,
+    /// The process has no free fd to open it with (EMFILE, ENFILE): a 503,
+    /// since the file may well be there.
+    OutOfFiles,
 }
 
 impl Site {
-    /// A site served from `root`, which must be an existing directory.
-    pub fn directory(root: &Path) -> io::Result<Site> {
-        let resolved = root.canonicalize()?;
-        if !resolved.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                "not a directory",
-            ));
+    /// A site served from `root`, which the caller has checked is a
+    /// directory and resolved (absolute, every symlink resolved): the
+    /// containment check compares real paths with it.
+    pub fn directory(root: PathBuf) -> Site {
+        Site::Directory(root)
+    }
+
+    /// The root of a `--root` site.
+    pub fn root(&self) -> Option<&Path> {
+        match self {
+            Site::Embedded => None,
+            Site::Directory(root) => Some(root),
         }
-        Ok(Site::Directory(resolved))
     }
 
-    /// Opens the file for the decoded path segments of a request (`[]` is the
+    /// The file for the decoded path segments of a request (`[]` is the
     /// root, a trailing `""` means "the directory's index.html").
-    /// [`Rejection::NotFound`] for anything that is not a regular file under
-    /// the root; [`Rejection::OutOfFiles`] when the file may well be there
-    /// but the process has no fd to open it with.
-    pub fn open(&self, segments: &[Vec<u8>]) -> Result<SiteFile, Rejection> {
-        self.find(segments).map_err(|err| match err.raw_os_error() {
-            Some(EMFILE | ENFILE) => Rejection::OutOfFiles,
-            _ => Rejection::NotFound,
-        })
-    }
-
-    /// [`Site::open`], with the reason a file was not opened.
-    fn find(&self, segments: &[Vec<u8>]) -> io::Result<SiteFile> {
-        let not_found = || io::Error::from(io::ErrorKind::NotFound);
+    /// [`Rejection::NotFound`] for a segment no file name may have, and for
+    /// a name the embedded site does not have.
+    pub fn find(&self, segments: &[Vec<u8>]) -> Result<SiteFile, Rejection> {
         let mut relative = PathBuf::new();
         for (i, segment) in segments.iter().enumerate() {
             let last = i + 1 == segments.len();
             if segment.is_empty() && last {
                 relative.push("index.html"); // "/dir/" serves dir/index.html
             } else if is_safe_segment(segment) {
-                relative.push(std::ffi::OsStr::from_bytes(segment));
+                relative.push(OsStr::from_bytes(segment));
             } else {
-                return Err(not_found());
+                return Err(Rejection::NotFound);
             }
         }
         if segments.is_empty() {
@@ -104,27 +117,14 @@ impl Site {
         }
         match self {
             Site::Embedded => {
-                let name = relative.to_str().ok_or_else(not_found)?;
-                let (_, bytes) = EMBEDDED
+                let name = relative.to_str().ok_or(Rejection::NotFound)?;
+                EMBEDDED
                     .iter()
                     .find(|(file, _)| *file == name)
-                    .ok_or_else(not_found)?;
-                Ok(SiteFile::Embedded(bytes))
+                    .map(|(_, bytes)| SiteFile::Embedded(bytes))
+                    .ok_or(Rejection::NotFound)
             }
-            Site::Directory(root) => {
-                // Resolve every symlink, then insist the result is still under the root.
-                let resolved = root.join(&relative).canonicalize()?;
-                if !resolved.starts_with(root) {
-                    return Err(not_found());
-                }
-                // The one step that needs a free fd: EMFILE shows up here.
-                let file = File::open(&resolved)?;
-                let metadata = file.metadata()?;
-                match metadata.is_file() {
-                    true => Ok(SiteFile::Disk(file, metadata.len())),
-                    false => Err(not_found()),
-                }
-            }
+            Site::Directory(root) => Ok(SiteFile::Disk(root.join(relative))),
         }
     }
 }
@@ -163,33 +163,45 @@ mod tests {
     /// The embedded site has the files docs/src/contract.md §3 names, with the right content.
     #[test]
     fn embedded_site() {
-        let Ok(SiteFile::Embedded(numbers)) = Site::Embedded.open(&segments("/numbers.txt")) else {
+        let Ok(SiteFile::Embedded(numbers)) = Site::Embedded.find(&segments("/numbers.txt")) else {
             panic!("numbers.txt missing");
         };
         assert_eq!(numbers, b"zero\none\ntwo\nthree\nfour\nfive\n");
-        assert!(Site::Embedded.open(&segments("/")).is_ok());
-        assert!(Site::Embedded.open(&[]).is_ok());
-        assert!(Site::Embedded.open(&segments("/missing.txt")).is_err());
+        assert!(Site::Embedded.find(&segments("/")).is_ok());
+        assert!(Site::Embedded.find(&[]).is_ok());
+        assert!(Site::Embedded.find(&segments("/missing.txt")).is_err());
     }
 
-    /// Symlinks inside the root are followed; a symlink out of it is refused.
+    /// A directory site names paths under its root and refuses, before any
+    /// file system, every segment that could climb out of it.
     #[test]
-    fn symlinks_stay_inside_root() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        std::fs::create_dir(&root).unwrap();
-        std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
-        std::fs::write(root.join("a.txt"), "a").unwrap();
-        std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("out.txt")).unwrap();
-        std::os::unix::fs::symlink(root.join("a.txt"), root.join("in.txt")).unwrap();
-        std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
-        let site = Site::directory(&root).unwrap();
-        assert!(site.open(&segments("/a.txt")).is_ok());
-        assert!(site.open(&segments("/in.txt")).is_ok());
-        assert!(site.open(&segments("/out.txt")).is_err());
-        assert!(site.open(&segments("/up/secret.txt")).is_err());
-        assert!(site.open(&segments("/../secret.txt")).is_err());
-        assert!(site.open(&segments("/")).is_err(), "no index.html there");
+    fn directory_paths_stay_under_root() {
+        let site = Site::directory(PathBuf::from("/srv/www"));
+        let disk = |path: &str| match site.find(&segments(path)) {
+            Ok(SiteFile::Disk(path)) => Some(path),
+            _ => None,
+        };
+        assert_eq!(disk("/a.txt"), Some(PathBuf::from("/srv/www/a.txt")));
+        assert_eq!(disk("/"), Some(PathBuf::from("/srv/www/index.html")));
+        assert_eq!(
+            disk("/sub/"),
+            Some(PathBuf::from("/srv/www/sub/index.html"))
+        );
+        for escape in [
+            "/../secret.txt",
+            "/sub/../../x",
+            "/.hidden",
+            "/a//b",
+            "/a\\b",
+        ] {
+            assert_eq!(disk(escape), None, "{escape}");
+        }
+        assert_eq!(
+            site.find(&[b"a\0b".to_vec()]).map(|_| ()),
+            Err(Rejection::NotFound)
+        );
+        assert_eq!(site.root(), Some(Path::new("/srv/www")));
+        assert_eq!(Site::Embedded.root(), None);
     }
 
     /// Content types by extension.

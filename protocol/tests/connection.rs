@@ -3,11 +3,13 @@
 
 mod support;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::limits::{MAX_HEAD, MAX_UNSENT};
-use protocol::{Connection, Proto};
-use support::{drain, drive, service, statuses};
+use protocol::{Connection, FileError, FileWant, Proto, Site};
+use support::{Disk, drain, drive, service, statuses};
 
 fn http(request: &str) -> support::Transcript {
     drive(&service(Proto::Http), &[request.as_bytes()], false)
@@ -319,30 +321,168 @@ fn large_body_is_bounded_by_the_reader() {
     assert_eq!(total, 16_777_216);
 }
 
-/// Files under --root are served from disk, with content types by extension.
+/// A `--root` site over files in memory (`support::Disk`): the protocol
+/// names the file and the bytes, the model opens and reads them.
+fn disk_site() -> (Arc<protocol::Service>, Disk) {
+    let root = PathBuf::from("/srv/www");
+    let mut service = protocol::Service::new(Proto::Http, Site::directory(root.clone()));
+    service.idle_timeout = Duration::from_secs(1000);
+    let mut disk = Disk::default();
+    disk.files
+        .insert(root.join("a.txt"), b"from disk\n".to_vec());
+    disk.files
+        .insert(root.join("sub/index.html"), b"<p>sub</p>".to_vec());
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    disk.files.insert(root.join("big.bin"), big);
+    (Arc::new(service), disk)
+}
+
+/// Files under --root come from the model, with content types by extension;
+/// the embedded site is not served beside them.
 #[test]
 fn directory_site() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.txt"), "from disk\n").unwrap();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    std::fs::write(dir.path().join("sub/index.html"), "<p>sub</p>").unwrap();
-    let mut service =
-        protocol::Service::new(Proto::Http, protocol::Site::directory(dir.path()).unwrap());
-    service.idle_timeout = Duration::from_secs(1000);
-    let service = std::sync::Arc::new(service);
-    let t = drive(&service, &[b"GET /a.txt HTTP/1.1\r\n\r\n"], false);
+    let (service, mut disk) = disk_site();
+    let t = disk.drive(&service, b"GET /a.txt HTTP/1.1\r\n\r\n");
     assert!(
         t.text()
-            .ends_with("Content-Type: text/plain\r\nContent-Length: 10\r\n\r\nfrom disk\n")
+            .ends_with("Content-Type: text/plain\r\nContent-Length: 10\r\n\r\nfrom disk\n"),
+        "{}",
+        t.text()
     );
-    let t = drive(&service, &[b"GET /sub/ HTTP/1.1\r\n\r\n"], false);
+    assert!(!t.closed);
+    let t = disk.drive(&service, b"GET /sub/ HTTP/1.1\r\n\r\n");
     assert!(t.text().contains("text/html") && t.text().ends_with("<p>sub</p>"));
-    let t = drive(&service, &[b"GET /numbers.txt HTTP/1.1\r\n\r\n"], false);
+    let t = disk.drive(&service, b"GET /numbers.txt HTTP/1.1\r\n\r\n");
     assert_eq!(
         statuses(&t.output),
         vec![404],
         "the embedded site is not served with --root"
     );
+    assert!(t.closed);
+}
+
+/// A large file is asked for in reads no larger than the output's room (the
+/// memory bound holds), and short reads give the same bytes.
+#[test]
+fn file_reads_respect_the_room_and_may_be_short() {
+    let (service, mut disk) = disk_site();
+    let whole = disk.drive(&service, b"GET /big.bin HTTP/1.1\r\n\r\n");
+    let body = &whole.output[whole.output.len() - 200_000..];
+    assert_eq!(body, &disk.files[&PathBuf::from("/srv/www/big.bin")][..]);
+    for asked in &disk.asked {
+        if let Some(len) = asked.strip_prefix("Read { offset: ") {
+            let len: usize = len
+                .split("len: ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(" }")
+                .parse()
+                .unwrap();
+            assert!(len > 0 && len <= MAX_UNSENT, "{asked}");
+        }
+    }
+    disk.max_read = 1000;
+    assert_eq!(
+        disk.drive(&service, b"GET /big.bin HTTP/1.1\r\n\r\n"),
+        whole
+    );
+}
+
+/// HEAD opens the file for its length and reads nothing of it.
+#[test]
+fn head_of_a_file_reads_nothing() {
+    let (service, mut disk) = disk_site();
+    let t = disk.drive(&service, b"HEAD /big.bin HTTP/1.1\r\n\r\n");
+    assert!(
+        t.text().ends_with("Content-Length: 200000\r\n\r\n"),
+        "{}",
+        t.text()
+    );
+    assert_eq!(disk.asked.len(), 1, "{:?}", disk.asked);
+    assert!(disk.asked[0].starts_with("Open"));
+}
+
+/// Pipelined requests behind a file wait for it: answers in request order.
+#[test]
+fn requests_behind_a_file_wait_for_it() {
+    let (service, mut disk) = disk_site();
+    let t0 = Instant::now();
+    let mut conn = Connection::new(service.clone(), t0);
+    conn.received(b"GET /a.txt HTTP/1.1\r\n\r\nGET /sub/ HTTP/1.1\r\n\r\n", t0);
+    assert!(
+        !conn.wants_write(),
+        "nothing is answered before the file is open"
+    );
+    assert!(!conn.is_idle(), "a file being opened is owed");
+    assert!(conn.file_in_use());
+    let mut out = Vec::new();
+    disk.serve(&mut conn, t0);
+    drain(&mut conn, &mut out, t0);
+    let text = String::from_utf8(out).unwrap();
+    let (first, second) = (
+        text.find("from disk").unwrap(),
+        text.find("<p>sub</p>").unwrap(),
+    );
+    assert!(first < second, "{text}");
+    assert!(!conn.file_in_use() && conn.is_idle());
+}
+
+/// No fd to open the file with: 503 (the file may be there), not 404.
+#[test]
+fn out_of_files_is_a_503() {
+    let (service, _) = disk_site();
+    let t0 = Instant::now();
+    let mut conn = Connection::new(service, t0);
+    conn.received(b"GET /a.txt HTTP/1.1\r\n\r\n", t0);
+    conn.file_opened(Err(FileError::OutOfFiles), t0);
+    let mut out = Vec::new();
+    drain(&mut conn, &mut out, t0);
+    assert_eq!(statuses(&out), vec![503]);
+    assert!(conn.is_closed());
+}
+
+/// A file that shrinks (or is cut) while it is sent cannot meet its
+/// Content-Length: the connection ends; one that grows is sent as long as
+/// it was when opened, and the connection goes on.
+#[test]
+fn a_file_that_changes_while_sent() {
+    let (service, mut disk) = disk_site();
+    let path = PathBuf::from("/srv/www/big.bin");
+    let t0 = Instant::now();
+    let mut conn = Connection::new(service.clone(), t0);
+    conn.received(b"GET /big.bin HTTP/1.1\r\n\r\n", t0);
+    let Some(FileWant::Open { .. }) = conn.file_wanted() else {
+        panic!("no open asked")
+    };
+    conn.file_opened(Ok(200_000), t0);
+    disk.open = Some(path.clone());
+    disk.files.get_mut(&path).unwrap().truncate(100_000);
+    let mut out = Vec::new();
+    while !conn.is_closed() {
+        disk.serve(&mut conn, t0);
+        drain(&mut conn, &mut out, t0);
+    }
+    assert!(out.len() < 200_000, "a short body, then the close");
+
+    disk.files.get_mut(&path).unwrap().resize(300_000, 7);
+    let t = disk.drive(&service, b"GET /big.bin HTTP/1.1\r\n\r\n");
+    assert!(t.text().contains("Content-Length: 300000\r\n"));
+    let mut conn = Connection::new(service, t0);
+    conn.received(b"GET /big.bin HTTP/1.1\r\n\r\n", t0);
+    conn.file_opened(Ok(250_000), t0);
+    disk.files.get_mut(&path).unwrap().resize(400_000, 9);
+    let mut out = Vec::new();
+    while conn.wants_write() || conn.file_wanted().is_some() {
+        disk.serve(&mut conn, t0);
+        drain(&mut conn, &mut out, t0);
+    }
+    let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(
+        out.len() - head_end,
+        250_000,
+        "as long as when it was opened"
+    );
+    assert!(!conn.is_closed());
 }
 
 /// A connection over the server's limit: HTTP owes one 503 that closes, and

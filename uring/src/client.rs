@@ -2,6 +2,8 @@
 //! has in flight, and the stash for bytes a multishot `recv` brought beyond
 //! the protocol's room.
 
+use std::ffi::CString;
+use std::fs::File;
 use std::net::TcpStream;
 use std::time::Instant;
 
@@ -43,6 +45,15 @@ pub(crate) struct Client {
     pub(crate) sending: Option<Vec<u8>>,
     /// The `send` was asked to stop: closing.
     pub(crate) cancelling_send: bool,
+    /// The `--root` file being sent, opened through the ring, if any.
+    pub(crate) file: Option<File>,
+    /// The path of the `openat` in flight: the kernel may read it after
+    /// `push` returns, so it stays here until the completion.
+    pub(crate) opening: Option<CString>,
+    /// The buffer of the file `read` in flight: the kernel writes into it
+    /// after `push` returns, so it stays here, unmoved and untouched, until
+    /// the completion hands its bytes to the protocol.
+    pub(crate) reading: Option<Vec<u8>>,
     /// A `recv` or `send` failed for real (a reset): close it.
     pub(crate) failed: bool,
     /// Its live entry in the timer heap (`plumbing::timers`).
@@ -66,7 +77,7 @@ impl Client {
 
     /// Something of it is still in the kernel's hands.
     pub(crate) fn in_flight(&self) -> bool {
-        self.receiving || self.sending.is_some()
+        self.receiving || self.sending.is_some() || self.opening.is_some() || self.reading.is_some()
     }
 
     /// Bytes a `recv` brought: to the protocol as far as it has room, the

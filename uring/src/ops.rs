@@ -2,6 +2,7 @@
 //! how each is named in its `user_data`, the one place an operation is
 //! queued, and what a `recv` completion says.
 
+use std::ffi::CStr;
 use std::io;
 
 use io_uring::types::Fd;
@@ -28,6 +29,10 @@ pub(crate) enum Op {
     Recv(usize),
     /// A `send` for connection `token`.
     Send(usize),
+    /// An `openat` of the `--root` file connection `token` asked for.
+    Open(usize),
+    /// A `read` of that file, for connection `token`.
+    Read(usize),
 }
 
 impl Op {
@@ -38,6 +43,8 @@ impl Op {
             Op::Cancel => 3,
             Op::Recv(token) => 4 | (token as u64) << 3,
             Op::Send(token) => 5 | (token as u64) << 3,
+            Op::Open(token) => 6 | (token as u64) << 3,
+            Op::Read(token) => 7 | (token as u64) << 3,
         }
     }
 
@@ -48,7 +55,9 @@ impl Op {
             1 => Op::Timer,
             3 => Op::Cancel,
             4 => Op::Recv(token),
-            _ => Op::Send(token),
+            5 => Op::Send(token),
+            6 => Op::Open(token),
+            _ => Op::Read(token),
         }
     }
 }
@@ -87,14 +96,37 @@ pub(crate) fn send(fd: Fd, bytes: &[u8]) -> squeue::Entry {
         .build()
 }
 
+/// An `openat` of `path`, for reading. The kernel opens it in a worker of
+/// its own if the lookup would block (a directory not in the cache), never
+/// in the loop. `O_NONBLOCK` as in `plumbing::files::open`: a FIFO in the
+/// root must not hold the open.
+pub(crate) fn open(path: &CStr) -> squeue::Entry {
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    opcode::OpenAt::new(Fd(libc::AT_FDCWD), path.as_ptr())
+        .flags(flags)
+        .build()
+}
+
+/// A `read` of `buf.len()` bytes of file `fd` at `offset`, into `buf`: a
+/// `pread`, done by the kernel (from the page cache at once, or by a worker
+/// while the loop goes on). The caller keeps `buf` alive and unmoved until
+/// the completion (see `queue`).
+pub(crate) fn read(fd: Fd, buf: &mut [u8], offset: u64) -> squeue::Entry {
+    opcode::Read::new(fd, buf.as_mut_ptr(), buf.len() as u32)
+        .offset(offset)
+        .build()
+}
+
 // ANCHOR: queue
 /// Queues `entry` on `ring`, tagged as `op`. (A function of the ring alone,
 /// so `settle` can queue while it holds a connection of the table.)
 pub(crate) fn queue(ring: &mut IoUring, entry: squeue::Entry, op: Op) -> io::Result<()> {
     let entry = entry.user_data(op.pack());
     // SAFETY: what the entries of this file point at outlives them: a
-    // send's bytes are the connection's `sending`, freed only by its
-    // completion, and its slot is not freed while it is in flight; a recv
+    // send's bytes are the connection's `sending`, an openat's path its
+    // `opening`, a read's buffer its `reading`, each freed only by the
+    // operation's completion, and its slot is not freed while any of them
+    // is in flight; a recv
     // points at no memory of ours until the kernel picks a pool buffer
     // ('static); the timespec is copied by the kernel at submit and lives
     // in the `Loop` until then; accept and cancel point at nothing.

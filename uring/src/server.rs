@@ -21,6 +21,7 @@ use plumbing::{shutdown, trace};
 use protocol::Service;
 
 mod accept;
+mod file;
 mod timer;
 
 use crate::Shots;
@@ -140,6 +141,8 @@ impl Loop {
                     Op::Cancel => {}
                     Op::Recv(token) => self.on_recv(token, result, flags)?,
                     Op::Send(token) => self.on_send(token, result)?,
+                    Op::Open(token) => self.on_open(token, result)?,
+                    Op::Read(token) => self.on_read(token, result)?,
                 }
             }
 
@@ -303,6 +306,7 @@ impl Loop {
                 queue(&mut self.ring, ops::cancel(Op::Send(token)), Op::Cancel)?;
             }
         } else {
+            file::queue_wanted(&mut self.ring, client, token, self.now)?;
             if !client.receiving && client.wants_recv() {
                 client.receiving = true;
                 let recv = ops::recv(fd, self.recv_shots, client.state.read_capacity());

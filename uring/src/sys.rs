@@ -8,6 +8,7 @@
 //! ended. The compiler cannot see that. Each caller below names who keeps
 //! the memory alive until the completion arrives.
 
+use std::fs::File;
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::{FromRawFd, RawFd};
@@ -32,10 +33,12 @@ const POOL_BUFFERS: u16 = 256;
 pub const POOL_BUFFER_SIZE: usize = 4096;
 
 /// The operations the server submits, by name, for the probe.
-const NEEDED: [(u8, &str); 5] = [
+const NEEDED: [(u8, &str); 7] = [
     (opcode::Accept::CODE, "ACCEPT"),
     (opcode::Recv::CODE, "RECV"),
     (opcode::Send::CODE, "SEND"),
+    (opcode::OpenAt::CODE, "OPENAT"),
+    (opcode::Read::CODE, "READ"),
     (opcode::Timeout::CODE, "TIMEOUT"),
     (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
 ];
@@ -92,6 +95,13 @@ pub fn adopt(fd: RawFd) -> TcpStream {
     // socket that nothing else in the process refers to, so the stream is
     // its only owner and closes it once.
     unsafe { TcpStream::from_raw_fd(fd) }
+}
+
+/// A file the ring opened, from the fd its `openat` completion carries.
+pub fn adopt_file(fd: RawFd) -> File {
+    // SAFETY: as for `adopt`: a new fd, just opened, that nothing else in
+    // the process refers to.
+    unsafe { File::from_raw_fd(fd) }
 }
 
 // ANCHOR: pool

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, check};
+use crate::client::{Client, check, read_some};
 use crate::{Case, Outcome, Target};
 
 const NUMBERS: &str = "zero\none\ntwo\nthree\nfour\nfive\n";
@@ -24,6 +24,11 @@ pub fn cases() -> Vec<Case> {
             "root_site",
             "--root serves a directory, with Content-Type by extension.",
             root_site,
+        ),
+        Case::new(
+            "file_changes_while_sent",
+            "A --root file removed while it is sent still arrives whole; one that grows arrives as long as it was when asked for, and the connection goes on; one cut short ends the connection after a true prefix, and the server serves on.",
+            file_changes_while_sent,
         ),
         Case::new(
             "route_delay",
@@ -154,6 +159,111 @@ fn root_site(target: &Target) -> Outcome {
             format!("{path}: body {:?}", response.text())
         })?;
     }
+    server.finish()
+}
+
+/// How a file changes under the server while it is sent.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Removed,
+    Grows,
+    CutShort,
+}
+
+fn file_changes_while_sent(target: &Target) -> Outcome {
+    // Larger than anything the socket buffers and the server's output can
+    // hold, so most of the file is still to be read when it changes.
+    const SIZE: usize = 32 * 1024 * 1024;
+    let site = make_site()?;
+    let root = site.path().join("root");
+    let content: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    let server = target.start(&["--root", root.to_str().unwrap_or_default()])?;
+    for change in [Change::Removed, Change::Grows, Change::CutShort] {
+        let path = root.join("big.bin");
+        std::fs::write(&path, &content).map_err(|e| e.to_string())?;
+        let mut client = Client::connect(server.addr)?;
+        client.send("GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n")?;
+        // The head and the first bytes: the server is now sending.
+        let mut received = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        while received.len() < 64 * 1024 {
+            let n = read_some(client.stream(), &mut buf).map_err(|e| e.to_string())?;
+            check(n > 0, || {
+                format!("{change:?}: EOF after {} bytes", received.len())
+            })?;
+            received.extend_from_slice(&buf[..n]);
+        }
+        let head_end = received
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| i + 4)
+            .ok_or_else(|| format!("{change:?}: no head in the first 64 KiB"))?;
+        let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+        check(
+            head.contains(&format!("Content-Length: {SIZE}\r\n")),
+            || format!("{change:?}: {head:?}"),
+        )?;
+        let mut body = received.split_off(head_end);
+        let io = |e: std::io::Error| format!("{change:?}: {e}");
+        match change {
+            Change::Removed => std::fs::remove_file(&path).map_err(io)?,
+            Change::Grows => {
+                let mut file = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .map_err(io)?;
+                std::io::Write::write_all(&mut file, &content).map_err(io)?;
+            }
+            Change::CutShort => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(io)?;
+                file.set_len(0).map_err(io)?;
+            }
+        }
+        // The rest: up to the announced length, or the end of the connection.
+        while body.len() < SIZE {
+            match read_some(client.stream(), &mut buf) {
+                Ok(0) => break,
+                Ok(n) => body.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => return Err(format!("{change:?}: after {} body bytes: {e}", body.len())),
+            }
+        }
+        check(body.len() <= SIZE, || {
+            format!("{change:?}: {} body bytes", body.len())
+        })?;
+        let wrong = body.iter().zip(&content).position(|(a, b)| a != b);
+        check(wrong.is_none(), || {
+            format!("{change:?}: wrong byte at {wrong:?}")
+        })?;
+        match change {
+            Change::Removed | Change::Grows => {
+                check(body.len() == SIZE, || {
+                    format!("{change:?}: {} of {SIZE} body bytes", body.len())
+                })?;
+                let response = client.get("/a.txt")?;
+                check(response.status == 200, || {
+                    format!("{change:?}: the next request got {}", response.status)
+                })?;
+            }
+            Change::CutShort => {
+                check(body.len() < SIZE, || {
+                    format!("{change:?}: all {SIZE} bytes of a file cut to none")
+                })?;
+                let ended = read_some(client.stream(), &mut buf);
+                check(matches!(ended, Ok(0)) || ended.is_err(), || {
+                    format!("{change:?}: the connection went on: {ended:?}")
+                })?;
+            }
+        }
+        drop(client);
+    }
+    let response = Client::connect(server.addr)?.get("/a.txt")?;
+    check(response.status == 200, || {
+        format!("after the changes: {}", response.status)
+    })?;
     server.finish()
 }
 

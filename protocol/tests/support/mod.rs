@@ -3,10 +3,12 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use protocol::{Connection, Proto, Service, Site};
+use protocol::{Connection, FileError, FileWant, Proto, Service, Site};
 
 /// What a connection said, and whether it ended up closed.
 #[derive(Debug, PartialEq, Eq)]
@@ -92,4 +94,70 @@ pub fn statuses(output: &[u8]) -> Vec<u16> {
     text.match_indices("HTTP/1.1 ")
         .filter_map(|(i, _)| text[i + 9..i + 12].parse().ok())
         .collect()
+}
+
+/// The model's side of `file_wanted`, over files in memory: what
+/// `plumbing::files` does with `open` and `pread`, and io_uring with its ring.
+#[derive(Default)]
+pub struct Disk {
+    /// The files, by full path.
+    pub files: HashMap<PathBuf, Vec<u8>>,
+    /// The file opened last: its path (it is read from `files` at each read,
+    /// so a test can shrink or grow it while it is sent).
+    pub open: Option<PathBuf>,
+    /// Most bytes one read returns (a short read), 0 for no limit.
+    pub max_read: usize,
+    /// Every want, as it was asked.
+    pub asked: Vec<String>,
+}
+
+impl Disk {
+    /// Does what the connection wants of the file system until it wants
+    /// nothing more (it waits for room, or has no file).
+    pub fn serve(&mut self, conn: &mut Connection, now: Instant) {
+        while let Some(want) = conn.file_wanted() {
+            self.asked.push(format!("{want:?}"));
+            match want {
+                FileWant::Open { path, root } => {
+                    let file = self.files.get(path).filter(|_| path.starts_with(root));
+                    let opened = file.map(|bytes| bytes.len() as u64);
+                    self.open = opened.map(|_| path.to_path_buf());
+                    conn.file_opened(opened.ok_or(FileError::NotFound), now);
+                }
+                FileWant::Read { offset, len } => {
+                    let path = self.open.as_ref().expect("a read follows an open");
+                    let bytes = &self.files[path];
+                    let limit = if self.max_read == 0 {
+                        len
+                    } else {
+                        len.min(self.max_read)
+                    };
+                    let start = usize::try_from(offset).unwrap().min(bytes.len());
+                    let end = (start + limit).min(bytes.len());
+                    let chunk = bytes[start..end].to_vec();
+                    conn.file_read(&chunk, now);
+                }
+            }
+        }
+    }
+
+    /// Feeds `request` whole, then serves files and drains the output until
+    /// neither moves.
+    pub fn drive(&mut self, service: &Arc<Service>, request: &[u8]) -> Transcript {
+        let t0 = Instant::now();
+        let mut conn = Connection::new(service.clone(), t0);
+        let mut out = Vec::new();
+        conn.received(request, t0);
+        loop {
+            self.serve(&mut conn, t0);
+            if !conn.wants_write() {
+                break;
+            }
+            drain(&mut conn, &mut out, t0);
+        }
+        Transcript {
+            output: out,
+            closed: conn.is_closed(),
+        }
+    }
 }
