@@ -10,6 +10,8 @@
 //! | read 0 bytes (EOF)                     | [`Connection::received_eof`]   |
 //! | wants the bytes to write               | [`Connection::output`]         |
 //! | wrote n of them                        | [`Connection::sent`]           |
+//! | (completion models) takes them, lent   | [`Connection::lend_output`]    |
+//! | (completion models) n of them went out | [`Connection::returned`]       |
 //! | asks when to wake up for this conn     | [`Connection::next_deadline`]  |
 //! | reached that time (or woke early)      | [`Connection::fire`]           |
 //! | asks whether to close the socket       | [`Connection::is_closed`]      |
@@ -56,6 +58,9 @@ pub struct Connection {
     /// How many bytes at the front of `output` are already written. Keeping
     /// an offset instead of shifting the buffer after each partial write.
     written: usize,
+    /// How many bytes are lent to a completion model ([`Connection::lend_output`]):
+    /// they come before everything in `output`, and count against the bound.
+    lent: usize,
     /// The rest of the response body being sent, produced as room allows.
     body: Option<Body>,
     /// A `/delay` response waiting for its time; requests behind it wait too
@@ -124,6 +129,7 @@ impl Connection {
             scanned: 0,
             output: Vec::new(),
             written: 0,
+            lent: 0,
             body: None,
             delayed: None,
             opening: None,
@@ -187,7 +193,10 @@ impl Connection {
         self.advance(now);
     }
 
-    /// The bytes to write now (empty when there is nothing to write).
+    /// The bytes to write now (empty when there is nothing to write). For
+    /// a model that writes and is told at once how much went (every
+    /// readiness and thread model); io_uring takes them instead
+    /// ([`Connection::lend_output`]).
     pub fn output(&self) -> &[u8] {
         &self.output[self.written..]
     }
@@ -291,6 +300,56 @@ impl Connection {
     }
     // ANCHOR_END: files
 
+    // ANCHOR: lend
+    /// For a model whose kernel reads the bytes *after* the call that hands
+    /// them over (io_uring): takes the bytes to write now out of the
+    /// connection, without a copy. The model owns them until it gives them
+    /// back with [`Connection::returned`]; meanwhile the connection writes
+    /// what comes next into a new buffer, so nothing moves the lent bytes
+    /// under the kernel. `None` when there is nothing to write, or bytes are
+    /// lent already (one send in flight: the next must follow it).
+    pub fn lend_output(&mut self) -> Option<Vec<u8>> {
+        if self.lent > 0 || self.written == self.output.len() {
+            return None;
+        }
+        self.compact_output();
+        let bytes = std::mem::take(&mut self.output);
+        self.lent = bytes.len();
+        Some(bytes)
+    }
+
+    /// The model's send of the lent `bytes` completed at `now`: `sent` of
+    /// them went out. A tail that did not go out comes first in line again.
+    /// The buffer is kept for what comes next if nothing was written behind
+    /// it (it was just read by the kernel: its lines are in the cache), and
+    /// freed if the connection has nothing more to say.
+    pub fn returned(&mut self, mut bytes: Vec<u8>, sent: usize, now: Instant) {
+        self.lent = 0;
+        let sent = sent.min(bytes.len());
+        if sent > 0 {
+            self.last_active = now;
+        }
+        if self.written == self.output.len() {
+            // Nothing behind the lent bytes: their buffer becomes the output.
+            if sent == bytes.len() {
+                bytes.clear();
+            }
+            self.output = bytes;
+            self.written = if self.output.is_empty() { 0 } else { sent };
+        } else {
+            // Bytes were written behind them: the unsent tail goes first.
+            bytes.drain(..sent);
+            bytes.extend_from_slice(&self.output[self.written..]);
+            self.output = bytes;
+            self.written = 0;
+        }
+        self.advance(now);
+        if self.output.is_empty() {
+            self.output = Vec::new(); // an idle connection holds no buffer
+        }
+    }
+    // ANCHOR_END: lend
+
     // ANCHOR: timers
     /// When the model must call [`Connection::fire`] next, if ever: the end of
     /// a `/delay`, the 408 deadline of a half-received head, or the idle timeout.
@@ -358,8 +417,9 @@ impl Connection {
             && self.opening.is_none()
     }
 
+    /// Bytes owed: in the output, and lent to the model's kernel.
     fn unsent(&self) -> usize {
-        self.output.len() - self.written
+        self.output.len() - self.written + self.lent
     }
 
     /// Drops the written front of `output` before appending, so the buffer

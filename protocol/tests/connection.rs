@@ -509,3 +509,55 @@ fn refused_connection() {
     assert!(echo.is_closed());
     assert!(!echo.wants_write());
 }
+
+/// The completion models' way: the output is lent (taken out, no copy) and
+/// returned with how much went; a short send's tail goes first again, bytes
+/// that arrive meanwhile queue behind it, and the bound counts lent bytes.
+#[test]
+fn lent_output_keeps_order_and_the_bound() {
+    let t0 = Instant::now();
+    // Echo: input arrives while bytes are lent; every return is short.
+    let mut conn = Connection::new(service(Proto::Echo), t0);
+    let input: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let (mut fed, mut out) = (0, Vec::new());
+    let mut lent: Option<Vec<u8>> = None;
+    while out.len() < input.len() {
+        let room = conn.read_capacity().min(input.len() - fed).min(7_000);
+        if room > 0 {
+            conn.received(&input[fed..fed + room], t0);
+            fed += room;
+        }
+        match lent.take() {
+            Some(bytes) => {
+                let sent = bytes.len() / 2 + 1;
+                out.extend_from_slice(&bytes[..sent]);
+                conn.returned(bytes, sent, t0);
+            }
+            None => lent = conn.lend_output(),
+        }
+        let owed = lent.as_ref().map_or(0, Vec::len) + conn.output().len();
+        assert!(owed <= MAX_UNSENT, "{owed} bytes owed");
+        assert!(
+            lent.is_none() || conn.lend_output().is_none(),
+            "one lend at a time"
+        );
+    }
+    assert_eq!(out, input);
+
+    // HTTP: lent and returned whole or in pieces, the same bytes as written.
+    let service = service(Proto::Http);
+    let request = b"GET /bytes/200000 HTTP/1.1\r\n\r\nGET /numbers.txt HTTP/1.1\r\n\r\n";
+    let written = drive(&service, &[request], false).output;
+    for piece in [usize::MAX, 1000, 65_535] {
+        let mut conn = Connection::new(service.clone(), t0);
+        conn.received(request, t0);
+        let mut out = Vec::new();
+        while let Some(bytes) = conn.lend_output() {
+            let sent = bytes.len().min(piece);
+            out.extend_from_slice(&bytes[..sent]);
+            conn.returned(bytes, sent, t0);
+        }
+        assert_eq!(out, written, "returned in pieces of {piece}");
+        assert!(conn.is_idle() && !conn.wants_write());
+    }
+}

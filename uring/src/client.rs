@@ -33,14 +33,15 @@ pub(crate) struct Client {
     pub(crate) stash: Vec<u8>,
     /// EOF arrived behind stashed bytes: handed over once they are.
     pub(crate) stashed_eof: bool,
-    /// The bytes of the `send` in flight, a copy of the protocol's output.
-    /// **This is the known use-after-free of the model, avoided:** the
-    /// kernel reads these bytes after `push` returns, so they must not move
-    /// or be freed until the send completes. The protocol's own output
-    /// buffer would not do: a pipelined request or a timer appends to it,
-    /// and a `Vec` that grows moves its bytes. This copy is touched by
-    /// nothing but the completion, and the slot that holds it is not freed
-    /// while it is `Some` (moving the slot moves the `Vec`'s pointer, not
+    /// The bytes of the `send` in flight: the protocol's output, lent
+    /// (`Connection::lend_output`), not copied. **This is the known
+    /// use-after-free of the model, avoided:** the kernel reads these bytes
+    /// after `push` returns, so they must not move or be freed until the
+    /// send completes. Lent, they are out of the protocol's reach (a
+    /// pipelined request or a timer writes into a new buffer meanwhile),
+    /// touched by nothing but the completion, which hands them back
+    /// (`Connection::returned`); and the slot that holds them is not freed
+    /// while this is `Some` (moving the slot moves the `Vec`'s pointer, not
     /// the bytes it points to).
     pub(crate) sending: Option<Vec<u8>>,
     /// The `send` was asked to stop: closing.
@@ -113,35 +114,5 @@ impl Client {
     /// is stashed, and the peer has not ended.
     pub(crate) fn wants_recv(&self) -> bool {
         self.state.read_capacity() > 0 && self.stash.is_empty() && !self.stashed_eof
-    }
-}
-
-/// Send buffers whose sends have completed, kept for the next sends instead
-/// of being freed and allocated again: one allocation less per response.
-#[derive(Default)]
-pub(crate) struct SendBuffers(Vec<Vec<u8>>);
-
-/// Most buffers kept, and the largest kept: enough for a busy round of small
-/// answers, never more than 1 MiB held.
-const SPARE_SENDS: usize = 256;
-const SPARE_CAPACITY: usize = 4096;
-
-impl SendBuffers {
-    /// A buffer holding a copy of `bytes`.
-    pub(crate) fn copy(&mut self, bytes: &[u8]) -> Vec<u8> {
-        let mut buffer = self.0.pop().unwrap_or_default();
-        buffer.extend_from_slice(bytes);
-        buffer
-    }
-
-    /// Takes back the buffer of a completed send (the kernel is done with
-    /// it); returns how many bytes it held.
-    pub(crate) fn recycle(&mut self, mut buffer: Vec<u8>) -> usize {
-        let len = buffer.len();
-        if self.0.len() < SPARE_SENDS && buffer.capacity() <= SPARE_CAPACITY {
-            buffer.clear();
-            self.0.push(buffer);
-        }
-        len
     }
 }

@@ -88,11 +88,15 @@ pub(crate) fn recv(fd: Fd, shots: Shots, room: usize) -> squeue::Entry {
 }
 
 /// A `send` of `bytes` on `fd`. MSG_NOSIGNAL: a peer that reset gives
-/// EPIPE, not a SIGPIPE that would end the process. The caller keeps
-/// `bytes` alive and unmoved until the completion (see `queue`).
+/// EPIPE, not a SIGPIPE that would end the process. MSG_WAITALL: when the
+/// socket takes only part, the kernel waits for room and sends the rest
+/// itself (Linux 5.19's retry of short stream sends), so one completion
+/// says all went, instead of one per part with a loop round between them.
+/// The caller keeps `bytes` alive and unmoved until the completion (see
+/// `queue`).
 pub(crate) fn send(fd: Fd, bytes: &[u8]) -> squeue::Entry {
     opcode::Send::new(fd, bytes.as_ptr(), bytes.len() as u32)
-        .flags(libc::MSG_NOSIGNAL)
+        .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
         .build()
 }
 
