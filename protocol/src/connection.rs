@@ -61,6 +61,12 @@ pub struct Connection {
     /// How many bytes are lent to a completion model ([`Connection::lend_output`]):
     /// they come before everything in `output`, and count against the bound.
     lent: usize,
+    /// The model lends (a completion model): a body whose bytes live as long
+    /// as the program is lent from where it is, not copied into `output`.
+    lending: bool,
+    /// How many bytes of the body are lent in place now (part of `lent`).
+    /// The body stays until they come back: what follows it waits.
+    lent_piece: usize,
     /// The rest of the response body being sent, produced as room allows.
     body: Option<Body>,
     /// A `/delay` response waiting for its time; requests behind it wait too
@@ -82,6 +88,30 @@ pub struct Connection {
     closed: bool,
 }
 // ANCHOR_END: connection_struct
+
+/// Bytes lent to a completion model for one send ([`Connection::lend_output`]):
+/// the output's buffer, then maybe a piece of a body that lives as long as
+/// the program, sent from where it is. Both go back with
+/// [`Connection::returned`] when the send completes.
+#[derive(Debug, Default)]
+pub struct Lent {
+    /// The output's buffer, taken out of the connection.
+    pub bytes: Vec<u8>,
+    /// The body piece that follows them, not copied (may be empty).
+    pub body: &'static [u8],
+}
+
+impl Lent {
+    /// How many bytes in all.
+    pub fn len(&self) -> usize {
+        self.bytes.len() + self.body.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// A `/delay/<ms>` response and when it may be sent.
 #[derive(Debug)]
@@ -130,6 +160,8 @@ impl Connection {
             output: Vec::new(),
             written: 0,
             lent: 0,
+            lending: false,
+            lent_piece: 0,
             body: None,
             delayed: None,
             opening: None,
@@ -139,6 +171,14 @@ impl Connection {
             closing: false,
             closed: false,
         }
+    }
+
+    /// The same connection, for a model that takes its output lent
+    /// ([`Connection::lend_output`]) from the first response on: a body
+    /// whose bytes live as long as the program is never copied for it.
+    pub fn lending(mut self) -> Connection {
+        self.lending = true;
+        self
     }
 
     /// A connection accepted at `now` only to be turned away: the server is
@@ -308,14 +348,31 @@ impl Connection {
     /// what comes next into a new buffer, so nothing moves the lent bytes
     /// under the kernel. `None` when there is nothing to write, or bytes are
     /// lent already (one send in flight: the next must follow it).
-    pub fn lend_output(&mut self) -> Option<Vec<u8>> {
-        if self.lent > 0 || self.written == self.output.len() {
+    ///
+    /// A body whose bytes live as long as the program (the `/bytes`
+    /// pattern, a file of the embedded site) is not copied into the output
+    /// for a connection that lends: up to [`MAX_UNSENT`] of it follow the
+    /// output's bytes as [`Lent::body`], to be sent from where they are
+    /// (a gathered send). They hold no memory, so the bound is kept.
+    pub fn lend_output(&mut self) -> Option<Lent> {
+        if self.lent > 0 {
             return None;
         }
+        self.lending = true;
         self.compact_output();
         let bytes = std::mem::take(&mut self.output);
-        self.lent = bytes.len();
-        Some(bytes)
+        let body = match self.body.as_mut().filter(|body| body.lendable()) {
+            Some(body) => body.lend(MAX_UNSENT),
+            None => &[],
+        };
+        let lent = Lent { bytes, body };
+        if lent.is_empty() {
+            self.output = lent.bytes;
+            return None;
+        }
+        self.lent = lent.len();
+        self.lent_piece = body.len();
+        Some(lent)
     }
 
     /// The model's send of the lent `bytes` completed at `now`: `sent` of
@@ -323,22 +380,34 @@ impl Connection {
     /// The buffer is kept for what comes next if nothing was written behind
     /// it (it was just read by the kernel: its lines are in the cache), and
     /// freed if the connection has nothing more to say.
-    pub fn returned(&mut self, mut bytes: Vec<u8>, sent: usize, now: Instant) {
-        self.lent = 0;
-        let sent = sent.min(bytes.len());
+    pub fn returned(&mut self, lent: Lent, sent: usize, now: Instant) {
+        let sent = sent.min(lent.len());
         if sent > 0 {
             self.last_active = now;
         }
+        let Lent { mut bytes, body } = lent;
+        // A body piece that did not all go out is lent again next, from
+        // where it is; a body all lent and all gone is done.
+        let piece_sent = sent.saturating_sub(bytes.len());
+        if let Some(lent_body) = &mut self.body {
+            lent_body.unlend(body.len() - piece_sent);
+            if lent_body.remaining() == 0 {
+                self.body = None;
+            }
+        }
+        (self.lent, self.lent_piece) = (0, 0);
+        let bytes_sent = sent.min(bytes.len());
         if self.written == self.output.len() {
-            // Nothing behind the lent bytes: their buffer becomes the output.
-            if sent == bytes.len() {
+            // Nothing behind the bytes: their buffer becomes the output
+            // again, with what did not go out first (usually nothing).
+            if bytes_sent == bytes.len() {
                 bytes.clear();
             }
+            self.written = if bytes.is_empty() { 0 } else { bytes_sent };
             self.output = bytes;
-            self.written = if self.output.is_empty() { 0 } else { sent };
-        } else {
+        } else if bytes_sent < bytes.len() {
             // Bytes were written behind them: the unsent tail goes first.
-            bytes.drain(..sent);
+            bytes.drain(..bytes_sent);
             bytes.extend_from_slice(&self.output[self.written..]);
             self.output = bytes;
             self.written = 0;
@@ -441,8 +510,10 @@ impl Connection {
                 self.compact_output();
             }
             if let Some(body) = &mut self.body {
-                // A file's bytes come from the model (`file_wanted`).
-                if room == 0 || matches!(body, Body::File { .. }) {
+                // A file's bytes come from the model (`file_wanted`); a
+                // lending model takes a lendable body as it is (`lend_output`).
+                let lent_in_place = self.lending && (self.lent_piece > 0 || body.lendable());
+                if room == 0 || matches!(body, Body::File { .. }) || lent_in_place {
                     break;
                 }
                 if body.produce(&mut self.output, room) {

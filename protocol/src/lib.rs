@@ -63,7 +63,7 @@ pub mod route;
 pub mod service;
 pub mod site;
 
-pub use connection::Connection;
+pub use connection::{Connection, Lent};
 pub use error::Rejection;
 pub use service::{Proto, Service};
 pub use site::{FileError, FileWant, Site};

@@ -5,6 +5,7 @@
 //! chunks of at most the free room in the connection's output buffer, so a
 //! slow reader costs at most [`crate::limits::MAX_UNSENT`] bytes of memory.
 
+use std::borrow::Cow;
 use std::io;
 use std::io::Write as _;
 
@@ -15,7 +16,7 @@ use crate::request::Version;
 #[derive(Debug)]
 pub(crate) enum Body {
     /// Bytes in memory (the embedded site, a short text), and how many are sent.
-    Memory(std::borrow::Cow<'static, [u8]>, usize),
+    Memory(Cow<'static, [u8]>, usize),
     /// The `/bytes` pattern: byte `i` is `b'a' + i % 26`; `next` and `end` count bytes.
     Pattern { next: u64, end: u64 },
     /// A file on disk, bytes `next..end`. The protocol reads no file: the
@@ -23,6 +24,10 @@ pub(crate) enum Body {
     /// and hands them over (`Connection::file_read`).
     File { next: u64, end: u64 },
 }
+
+/// The smallest body piece lent from where it lives instead of copied: a
+/// gathered send of a few bytes costs more than copying them.
+pub(crate) const GATHER_MIN: usize = 4096;
 
 /// The `/bytes` pattern, written out once: `a..z` over and over, one
 /// alphabet longer than the most a body may add at once (`MAX_UNSENT`), so
@@ -50,6 +55,51 @@ impl Body {
         match self {
             Body::Memory(bytes, sent) => (bytes.len() - sent) as u64,
             Body::Pattern { next, end } | Body::File { next, end } => end - next,
+        }
+    }
+
+    /// Whether the body's bytes live as long as the program (an embedded
+    /// file, the `/bytes` pattern) and are many enough to be worth sending
+    /// from where they are rather than copied ([`GATHER_MIN`]).
+    pub(crate) fn lendable(&self) -> bool {
+        let fixed = matches!(
+            self,
+            Body::Memory(Cow::Borrowed(_), _) | Body::Pattern { .. }
+        );
+        fixed && self.remaining() >= GATHER_MIN as u64
+    }
+
+    /// The next at most `max` bytes of a body whose bytes live as long as
+    /// the program, as they are (no copy). Empty for a body made or read
+    /// into memory.
+    pub(crate) fn lend(&mut self, max: usize) -> &'static [u8] {
+        match self {
+            Body::Memory(Cow::Borrowed(bytes), sent) => {
+                let bytes: &'static [u8] = bytes;
+                let piece = &bytes[*sent..][..max.min(bytes.len() - *sent)];
+                *sent += piece.len();
+                piece
+            }
+            Body::Pattern { next, end } => {
+                let count = max.min(MAX_UNSENT).min((*end - *next) as usize);
+                let phase = (*next % 26) as usize;
+                *next += count as u64;
+                &PATTERN[phase..phase + count]
+            }
+            Body::Memory(Cow::Owned(_), _) | Body::File { .. } => &[],
+        }
+    }
+
+    /// Takes back the last `n` bytes lent: they did not go out, and are
+    /// lent again next (nothing is copied: they are where they were).
+    pub(crate) fn unlend(&mut self, n: usize) {
+        match self {
+            // Saturating: a body that replaced the lent one (a 408 fired
+            // mid-body) has nothing lent; it is not taken below its start.
+            Body::Memory(_, sent) => *sent = sent.saturating_sub(n),
+            Body::Pattern { next, .. } | Body::File { next, .. } => {
+                *next = next.saturating_sub(n as u64)
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::limits::{MAX_HEAD, MAX_UNSENT};
-use protocol::{Connection, FileError, FileWant, Proto, Site};
+use protocol::{Connection, FileError, FileWant, Lent, Proto, Site};
 use support::{Disk, drain, drive, service, statuses};
 
 fn http(request: &str) -> support::Transcript {
@@ -513,14 +513,15 @@ fn refused_connection() {
 /// The completion models' way: the output is lent (taken out, no copy) and
 /// returned with how much went; a short send's tail goes first again, bytes
 /// that arrive meanwhile queue behind it, and the bound counts lent bytes.
+/// A body that lives as long as the program is lent from where it is.
 #[test]
 fn lent_output_keeps_order_and_the_bound() {
     let t0 = Instant::now();
     // Echo: input arrives while bytes are lent; every return is short.
-    let mut conn = Connection::new(service(Proto::Echo), t0);
+    let mut conn = Connection::new(service(Proto::Echo), t0).lending();
     let input: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
     let (mut fed, mut out) = (0, Vec::new());
-    let mut lent: Option<Vec<u8>> = None;
+    let mut lent: Option<Lent> = None;
     while out.len() < input.len() {
         let room = conn.read_capacity().min(input.len() - fed).min(7_000);
         if room > 0 {
@@ -528,14 +529,15 @@ fn lent_output_keeps_order_and_the_bound() {
             fed += room;
         }
         match lent.take() {
-            Some(bytes) => {
-                let sent = bytes.len() / 2 + 1;
-                out.extend_from_slice(&bytes[..sent]);
-                conn.returned(bytes, sent, t0);
+            Some(lent) => {
+                assert!(lent.body.is_empty(), "echo bytes are the client's: copied");
+                let sent = lent.len() / 2 + 1;
+                out.extend_from_slice(&lent.bytes[..sent]);
+                conn.returned(lent, sent, t0);
             }
             None => lent = conn.lend_output(),
         }
-        let owed = lent.as_ref().map_or(0, Vec::len) + conn.output().len();
+        let owed = lent.as_ref().map_or(0, Lent::len) + conn.output().len();
         assert!(owed <= MAX_UNSENT, "{owed} bytes owed");
         assert!(
             lent.is_none() || conn.lend_output().is_none(),
@@ -544,20 +546,28 @@ fn lent_output_keeps_order_and_the_bound() {
     }
     assert_eq!(out, input);
 
-    // HTTP: lent and returned whole or in pieces, the same bytes as written.
+    // HTTP: lent and returned whole or in pieces, the same bytes as written;
+    // the large bodies (the pattern, the embedded index) lent in place.
     let service = service(Proto::Http);
-    let request = b"GET /bytes/200000 HTTP/1.1\r\n\r\nGET /numbers.txt HTTP/1.1\r\n\r\n";
+    let request = b"GET /bytes/200000 HTTP/1.1\r\n\r\nGET /numbers.txt HTTP/1.1\r\n\r\n\
+                    GET /bytes/5000 HTTP/1.1\r\n\r\nHEAD /bytes/9999 HTTP/1.1\r\n\r\n";
     let written = drive(&service, &[request], false).output;
-    for piece in [usize::MAX, 1000, 65_535] {
-        let mut conn = Connection::new(service.clone(), t0);
+    for piece in [usize::MAX, 1000, 65_535, 65_600] {
+        let mut conn = Connection::new(service.clone(), t0).lending();
         conn.received(request, t0);
-        let mut out = Vec::new();
-        while let Some(bytes) = conn.lend_output() {
-            let sent = bytes.len().min(piece);
-            out.extend_from_slice(&bytes[..sent]);
-            conn.returned(bytes, sent, t0);
+        let (mut out, mut in_place) = (Vec::new(), 0);
+        while let Some(lent) = conn.lend_output() {
+            assert!(lent.bytes.len() <= MAX_UNSENT + 200 && lent.body.len() <= MAX_UNSENT);
+            in_place += lent.body.len();
+            let sent = lent.len().min(piece);
+            let all: Vec<u8> = [&lent.bytes[..], lent.body].concat();
+            out.extend_from_slice(&all[..sent]);
+            conn.returned(lent, sent, t0);
         }
         assert_eq!(out, written, "returned in pieces of {piece}");
         assert!(conn.is_idle() && !conn.wants_write());
+        if piece == usize::MAX {
+            assert!(in_place >= 200_000, "only {in_place} bytes lent in place");
+        }
     }
 }

@@ -10,7 +10,9 @@ use std::time::Instant;
 use plumbing::admission::Place;
 use plumbing::shutdown;
 use plumbing::timers::Timed;
-use protocol::Connection;
+use protocol::{Connection, Lent};
+
+use crate::ops::Gather;
 
 // ANCHOR: client
 /// One client, and the operations it has in flight: at most one `recv` and
@@ -43,7 +45,11 @@ pub(crate) struct Client {
     /// (`Connection::returned`); and the slot that holds them is not freed
     /// while this is `Some` (moving the slot moves the `Vec`'s pointer, not
     /// the bytes it points to).
-    pub(crate) sending: Option<Vec<u8>>,
+    pub(crate) sending: Option<Lent>,
+    /// The header of a gathered send in flight (the lent bytes, then a body
+    /// piece from where it lives): boxed, so that it stays put if the slot
+    /// moves, until the completion.
+    pub(crate) gather: Option<Box<Gather>>,
     /// The `send` was asked to stop: closing.
     pub(crate) cancelling_send: bool,
     /// The `--root` file being sent, opened through the ring, if any.

@@ -9,6 +9,8 @@ use io_uring::types::Fd;
 use io_uring::{IoUring, cqueue, opcode, squeue};
 use nix::libc;
 
+use protocol::Lent;
+
 use crate::Shots;
 use crate::sys::{self, GROUP, POOL_BUFFER_SIZE};
 
@@ -94,10 +96,54 @@ pub(crate) fn recv(fd: Fd, shots: Shots, room: usize) -> squeue::Entry {
 /// says all went, instead of one per part with a loop round between them.
 /// The caller keeps `bytes` alive and unmoved until the completion (see
 /// `queue`).
-pub(crate) fn send(fd: Fd, bytes: &[u8]) -> squeue::Entry {
-    opcode::Send::new(fd, bytes.as_ptr(), bytes.len() as u32)
-        .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
+///
+/// With a body piece after the bytes (`Lent::body`: the `/bytes` pattern, an
+/// embedded file, sent from where they live), it is a `sendmsg` of two
+/// pieces instead, whose header `gather` keeps until the completion.
+pub(crate) fn send(fd: Fd, lent: &Lent, gather: &mut Option<Box<Gather>>) -> squeue::Entry {
+    let flags = libc::MSG_NOSIGNAL | libc::MSG_WAITALL;
+    if lent.body.is_empty() {
+        let bytes = &lent.bytes;
+        return opcode::Send::new(fd, bytes.as_ptr(), bytes.len() as u32)
+            .flags(flags)
+            .build();
+    }
+    let gather = gather.insert(Box::new(Gather::of(lent)));
+    gather.aim();
+    opcode::SendMsg::new(fd, &gather.header)
+        .flags(flags as u32)
         .build()
+}
+
+/// A gathered send's header: where its two pieces are. The kernel reads it
+/// when the send is submitted, and the pieces until the send completes.
+pub(crate) struct Gather {
+    header: libc::msghdr,
+    pieces: [libc::iovec; 2],
+}
+
+impl Gather {
+    /// The header of a send of `lent`'s bytes, then its body piece. Boxed
+    /// by the caller before the header points at the pieces, so that the
+    /// pointer stays right.
+    fn of(lent: &Lent) -> Gather {
+        let piece = |bytes: &[u8]| libc::iovec {
+            iov_base: bytes.as_ptr().cast_mut().cast(),
+            iov_len: bytes.len(),
+        };
+        // SAFETY: all-zero is a valid msghdr (no name, no control data).
+        let header: libc::msghdr = unsafe { std::mem::zeroed() };
+        Gather {
+            header,
+            pieces: [piece(&lent.bytes), piece(lent.body)],
+        }
+    }
+
+    /// Points the header at the pieces, once the `Gather` is where it stays.
+    fn aim(&mut self) {
+        self.header.msg_iov = self.pieces.as_mut_ptr();
+        self.header.msg_iovlen = self.pieces.len();
+    }
 }
 
 /// An `openat` of `path`, for reading. The kernel opens it in a worker of
@@ -127,7 +173,8 @@ pub(crate) fn read(fd: Fd, buf: &mut [u8], offset: u64) -> squeue::Entry {
 pub(crate) fn queue(ring: &mut IoUring, entry: squeue::Entry, op: Op) -> io::Result<()> {
     let entry = entry.user_data(op.pack());
     // SAFETY: what the entries of this file point at outlives them: a
-    // send's bytes are the connection's `sending`, an openat's path its
+    // send's bytes are the connection's `sending` (a body piece in it is
+    // 'static), a gathered send's header its boxed `gather`, an openat's path its
     // `opening`, a read's buffer its `reading`, each freed only by the
     // operation's completion, and its slot is not freed while any of them
     // is in flight; a recv

@@ -291,10 +291,11 @@ impl Loop {
         };
         let fd = client.stream.as_raw_fd();
         client.cancelling_send = false;
-        let Some(bytes) = client.sending.take() else {
+        let Some(lent) = client.sending.take() else {
             return Ok(());
         };
-        let offered = bytes.len();
+        client.gather = None;
+        let offered = lent.len();
         let sent = match result {
             n if n >= 0 => {
                 trace!("send (write) fd={fd}: {n} of {offered} bytes");
@@ -311,7 +312,7 @@ impl Loop {
                 0
             }
         };
-        client.state.returned(bytes, sent, self.now);
+        client.state.returned(lent, sent, self.now);
         self.settle(token)
     }
     // ANCHOR_END: completions
@@ -356,12 +357,14 @@ impl Loop {
                 queue(&mut self.ring, recv, Op::Recv(token))?;
             }
             if client.sending.is_none()
-                && let Some(bytes) = client.state.lend_output()
+                && let Some(lent) = client.state.lend_output()
             {
                 // Lent, not copied: the protocol writes what comes next
-                // into a new buffer until the send completes.
-                let bytes = client.sending.insert(bytes);
-                queue(&mut self.ring, ops::send(fd, bytes), Op::Send(token))?;
+                // into a new buffer until the send completes; a body that
+                // lives as long as the program follows from where it is.
+                let lent = client.sending.insert(lent);
+                let send = ops::send(fd, lent, &mut client.gather);
+                queue(&mut self.ring, send, Op::Send(token))?;
             }
             self.timers
                 .schedule(token, client.state.next_deadline(), &mut client.armed);

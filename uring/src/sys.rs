@@ -33,10 +33,11 @@ const POOL_BUFFERS: u16 = 256;
 pub const POOL_BUFFER_SIZE: usize = 4096;
 
 /// The operations the server submits, by name, for the probe.
-const NEEDED: [(u8, &str); 7] = [
+const NEEDED: [(u8, &str); 8] = [
     (opcode::Accept::CODE, "ACCEPT"),
     (opcode::Recv::CODE, "RECV"),
     (opcode::Send::CODE, "SEND"),
+    (opcode::SendMsg::CODE, "SENDMSG"),
     (opcode::OpenAt::CODE, "OPENAT"),
     (opcode::Read::CODE, "READ"),
     (opcode::Timeout::CODE, "TIMEOUT"),

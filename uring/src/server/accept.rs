@@ -114,12 +114,14 @@ impl Loop {
         let _ = stream.set_nodelay(true);
         let token = self.clients.insert(Client {
             stream,
-            state: Connection::new(self.service.clone(), self.now),
+            // Lending: its output is sent from where it is (`settle`).
+            state: Connection::new(self.service.clone(), self.now).lending(),
             receiving: false,
             cancelling_recv: false,
             stash: Vec::new(),
             stashed_eof: false,
             sending: None,
+            gather: None,
             cancelling_send: false,
             file: None,
             opening: None,
