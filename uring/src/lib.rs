@@ -19,29 +19,44 @@
 //!   start. (The buffer ring needs 5.19 too, so on its own only the `recv`
 //!   fallback can happen, on 5.19; the accept fallback is reached through
 //!   the flag.)
-//! - Each connection has at most one `recv` and one `send` in flight. The
+//! - Each connection has at most one `recv`, one `send` and one file
+//!   operation in flight. The
 //!   `recv` names a *provided buffer ring* (a pool of 256 buffers of 4 KiB),
 //!   not a buffer: the kernel picks one when data arrives, so the 19,000
 //!   idle connections of `bench hold` hold no buffer at all.
-//! - A partial send completes with the count sent; the protocol keeps the
-//!   tail, and the loop submits it again.
+//! - A send is of the protocol's output, *lent* (no copy: the protocol
+//!   writes what comes next into a new buffer until the completion gives it
+//!   back), followed by a piece of a body that lives as long as the program
+//!   (the `/bytes` pattern, an embedded file) sent from where it is: one
+//!   gathered `sendmsg`. `MSG_WAITALL`: the kernel finishes a send the
+//!   socket took only in part, so each send completes whole.
+//! - A `--root` file is opened and read through the ring (`openat`,
+//!   `read`), when the protocol asks: nothing in the loop blocks on a disk.
+//! - The wait asks for as many completions as the last round brought, and
+//!   holds on at most 50 µs for them (`min_wait`, Linux 6.12; one at a time
+//!   before): under load, one `io_uring_enter` brings back a round's worth.
 //! - Deadlines (a `/delay`, the 408, the idle timeout) live in the same heap
 //!   as epoll's (`plumbing::timers`); one `IORING_OP_TIMEOUT` in flight for
 //!   the earliest of them wakes the loop.
 //!
 //! **Buffers must outlive their operations.** This is the model's known
 //! use-after-free: the kernel reads a send's bytes and writes a recv's
-//! buffer *after* the submitting call returned. Here: a send's bytes are a
-//! copy owned by the connection until the completion (`Client::sending`);
-//! a connection is freed only when nothing of it is in flight (closing
-//! cancels what is and waits for the completions); the pool is leaked, so
-//! it lives as long as the process. See `server.rs`, `Client`.
+//! buffer *after* the submitting call returned. Here: a send's bytes are
+//! the protocol's output lent to the connection until the completion
+//! (`Client::sending`), a gathered send's header is boxed (`Client::gather`),
+//! a file's path and read buffer are the connection's until theirs
+//! (`opening`, `reading`); a connection is freed only when nothing of it is
+//! in flight (closing cancels what is and waits for the completions); the
+//! pool is leaked, so it lives as long as the process. See `server.rs`,
+//! `Client`.
 //!
 //! ## Syscalls
 //! At start: `io_uring_setup`, `io_uring_register` (the probe), two
 //! `mmap`s. Then only `io_uring_enter`, once per loop round, however many
 //! operations it submits and completions it reaps; plus `setsockopt`
-//! (`TCP_NODELAY`) per new client, and `close`. A keep-alive request
+//! (`TCP_NODELAY`) per new client, and `close`; and for a `--root` file an
+//! `fstat` and a `readlink` (the containment check, answered from memory),
+//! never a `read` or `pread`. A keep-alive request
 //! answered at once costs a share of one `io_uring_enter`: its `recv`
 //! completion and its `send` travel with everyone else's. `bench compare`'s
 //! costs table counts them under load (the chapter includes it): a fraction
