@@ -221,15 +221,28 @@ pub fn fix(binary: &str, case: &str) -> Option<&'static str> {
             "admission: a place under `--max-conns` for each client \
              (`plumbing::admission::admit`), a `503` past it (`refuse`)"
         }
-        "out_of_fds" | "out_of_fds_root" if threads => {
+        "root_site" | "traversal" | "missing_root_exit_1" | "file_changes_while_sent"
+        | "out_of_fds_root"
+            if binary == "uring" =>
+        {
+            "files from `--root`: opened and read through the ring when the protocol asks \
+             (`server/file.rs`); a core serves the compiled-in site only, and refuses `--root`"
+        }
+        "root_site" | "traversal" | "missing_root_exit_1" | "file_changes_while_sent"
+        | "out_of_fds_root" => {
+            "files from `--root`: opened with `open` and read with `pread` when the protocol \
+             asks (`plumbing::files`); a core serves the compiled-in site only, and refuses \
+             `--root`"
+        }
+        "out_of_fds" if threads => {
             "the blocking acceptor's reserve fd (`plumbing::accept`): on `EMFILE` it is \
              closed, the waiting client accepted into it and refused with a `503`"
         }
-        "out_of_fds" | "out_of_fds_root" if binary == "uring" => {
+        "out_of_fds" if binary == "uring" => {
             "after a failed accept, no new one for `ACCEPT_PAUSE` or until a close \
              (`accept_after`), and the reserve fd refuses the waiting clients"
         }
-        "out_of_fds" | "out_of_fds_root" => {
+        "out_of_fds" => {
             "`on_accept` over `plumbing::acceptor`: on `EMFILE` the reserve fd refuses the \
              waiting clients with a `503`, or accepting pauses; a failed accept never \
              ends the loop"

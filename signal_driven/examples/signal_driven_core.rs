@@ -25,39 +25,36 @@ fn main() -> std::process::ExitCode {
 
 fn serve(server: Server) -> io::Result<()> {
     sys::set_async(&server.listener)?;
+    let listener = server.listener.as_raw_fd();
     let mut clients: HashMap<RawFd, (TcpStream, Connection)> = HashMap::new();
     let mut buf = [0u8; 16 * 1024];
+    // The first round acts as if the listener had signalled: a client that
+    // connected before `set_async` raised no signal.
+    let mut ready = vec![listener];
     loop {
-        let deadline = clients
-            .values()
-            .filter_map(|(_, c)| c.next_deadline())
-            .min();
-        let left = deadline.map_or(Duration::from_secs(3600), |at| {
-            at.saturating_duration_since(Instant::now())
-        });
-        let wake = sys::wait(left)?;
-        let now = Instant::now();
-        let ready = match wake {
-            // A new client: served at once, as if it had signalled (bytes
-            // that came before `set_async` raised no signal).
-            Some(Wake::Ready { fd, .. }) if fd == server.listener.as_raw_fd() => {
-                let (stream, _) = server.listener.accept()?;
-                sys::set_async(&stream)?;
-                let conn = Connection::new(server.service.clone(), now);
-                let fd = stream.as_raw_fd();
-                clients.insert(fd, (stream, conn));
-                Some(fd)
+        while let Some(fd) = ready.pop() {
+            if fd == listener {
+                // Accept until EAGAIN: one signal may stand for several
+                // clients, or for one already accepted. Each new client is
+                // read at once (bytes before its `set_async` raised none).
+                while let Ok((stream, _)) = server.listener.accept() {
+                    sys::set_async(&stream)?;
+                    let conn = Connection::new(server.service.clone(), Instant::now());
+                    ready.push(stream.as_raw_fd());
+                    clients.insert(stream.as_raw_fd(), (stream, conn));
+                }
+                continue;
             }
-            Some(Wake::Ready { fd, .. }) => Some(fd),
-            _ => None,
-        };
-        if let Some((stream, conn)) = ready.and_then(|fd| clients.get_mut(&fd)) {
-            match stream.read(&mut buf) {
-                Ok(0) => conn.received_eof(now),
-                Ok(n) => conn.received(&buf[..n], now),
-                Err(_) => {} // EAGAIN: a signal for bytes already read
+            let now = Instant::now();
+            if let Some((stream, conn)) = clients.get_mut(&fd) {
+                match stream.read(&mut buf) {
+                    Ok(0) => conn.received_eof(now),
+                    Ok(n) => conn.received(&buf[..n], now),
+                    Err(_) => {} // EAGAIN: a signal for bytes already read
+                }
             }
         }
+        let now = Instant::now();
         for (stream, conn) in clients.values_mut() {
             if conn.next_deadline().is_some_and(|at| at <= now) {
                 conn.fire(now);
@@ -68,5 +65,15 @@ fn serve(server: Server) -> io::Result<()> {
             }
         }
         clients.retain(|_, (_, conn)| !conn.is_closed());
+        let deadline = clients
+            .values()
+            .filter_map(|(_, c)| c.next_deadline())
+            .min();
+        let left = deadline.map_or(Duration::from_secs(3600), |at| {
+            at.saturating_duration_since(Instant::now())
+        });
+        if let Some(Wake::Ready { fd, .. }) = sys::wait(left)? {
+            ready.push(fd);
+        }
     }
 }
