@@ -221,14 +221,20 @@ pub fn fix(binary: &str, case: &str) -> Option<&'static str> {
             "admission: a place under `--max-conns` for each client \
              (`plumbing::admission::admit`), a `503` past it (`refuse`)"
         }
-        "root_site" | "traversal" | "missing_root_exit_1" | "file_changes_while_sent"
+        "root_site"
+        | "traversal"
+        | "missing_root_exit_1"
+        | "file_changes_while_sent"
         | "out_of_fds_root"
             if binary == "uring" =>
         {
             "files from `--root`: opened and read through the ring when the protocol asks \
              (`server/file.rs`); a core serves the compiled-in site only, and refuses `--root`"
         }
-        "root_site" | "traversal" | "missing_root_exit_1" | "file_changes_while_sent"
+        "root_site"
+        | "traversal"
+        | "missing_root_exit_1"
+        | "file_changes_while_sent"
         | "out_of_fds_root" => {
             "files from `--root`: opened with `open` and read with `pread` when the protocol \
              asks (`plumbing::files`); a core serves the compiled-in site only, and refuses \
