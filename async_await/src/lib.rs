@@ -75,10 +75,12 @@
 
 use plumbing::model::{Binary, Limits, Variant};
 
+mod cli;
 mod executor;
 mod reactor;
 mod server;
 mod sys;
+pub use cli::Args;
 
 pub use executor::{block_on, spawn};
 pub use reactor::{Async, Wake};

@@ -130,6 +130,7 @@
 //! - `sys`: the one unsafe call, a perf counter's filter.
 
 pub mod chart;
+pub mod cli;
 pub mod clients;
 pub mod compare;
 pub mod cores;

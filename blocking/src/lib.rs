@@ -56,7 +56,9 @@
 
 use plumbing::model::{Binary, Limits, Variant};
 
+mod cli;
 mod server;
+pub use cli::Args;
 
 pub use server::{READ_BUF, Socket, serve, serve_client, serve_connection};
 

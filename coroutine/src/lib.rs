@@ -80,8 +80,10 @@
 
 use plumbing::model::{Binary, Limits, Variant};
 
+mod cli;
 mod server;
 mod sys;
+pub use cli::Args;
 
 pub use server::{GreenSocket, serve};
 pub use sys::adopt;

@@ -98,8 +98,10 @@
 //!   `plumbing::timers` and `plumbing::table`, shared with signal_driven
 //!   and uring.
 
+mod cli;
 mod mio_server;
 mod server;
+pub use cli::{Args, MioArgs};
 
 use plumbing::model::{Binary, Limits, Variant};
 use std::io;

@@ -85,8 +85,10 @@
 use plumbing::model::{Binary, Limits, Variant};
 
 mod children;
+mod cli;
 mod server;
 mod sys;
+pub use cli::Args;
 
 pub use server::serve;
 

@@ -48,7 +48,9 @@
 
 use plumbing::model::{Binary, Limits, Variant};
 
+mod cli;
 mod server;
+pub use cli::Args;
 
 /// Serves with the busy-poll loop until shutdown.
 pub fn serve(server: plumbing::Server) -> std::io::Result<()> {

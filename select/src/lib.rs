@@ -63,10 +63,12 @@
 //! strace -e trace=select,accept4,recvfrom,sendto target/release/select
 //! ```
 
+mod cli;
 mod event_loop;
 mod poll;
 mod select;
 mod wait;
+pub use cli::{Args, PollArgs};
 
 use plumbing::model::{Binary, Limits, Variant};
 use std::io;

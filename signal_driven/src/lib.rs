@@ -79,8 +79,10 @@
 //! - `sys.rs`: the calls nix does not wrap: `F_SETSIG`, `sigtimedwait`
 //!   and the `siginfo` it fills, `RLIMIT_SIGPENDING`.
 
+mod cli;
 mod server;
 pub mod sys;
+pub use cli::Args;
 
 use plumbing::model::{Binary, Limits, Variant};
 use std::io;

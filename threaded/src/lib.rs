@@ -78,7 +78,9 @@
 
 use plumbing::model::{Binary, Limits, Variant};
 
+mod cli;
 mod server;
+pub use cli::Args;
 
 pub use server::serve;
 

@@ -112,10 +112,12 @@
 //! - `sys.rs`: the unsafe part: the ring and its probe, queueing an
 //!   operation, the buffer pool, adopting an accepted fd.
 
+mod cli;
 mod client;
 mod ops;
 mod server;
 mod sys;
+pub use cli::Args;
 
 use plumbing::model::{Binary, Limits, Variant};
 use std::io;

@@ -1,0 +1,22 @@
+//! The command line of `uring`, here rather than in the binary
+//! so that the book's test (`bench/tests/book_commands.rs`) checks every
+//! command the book gives it with its own parser.
+
+use crate::Shots;
+
+/// The io_uring server's command line: the common flags and `--shots`.
+#[derive(clap::Parser)]
+#[command(
+    name = "uring",
+    about = "Asynchronous I/O with io_uring: accept, recv and send are submitted to the kernel, which completes them.\n\
+             Blocks only in io_uring_enter, until at least one operation has completed."
+)]
+pub struct Args {
+    /// The flags every server takes (`plumbing::CommonArgs`).
+    #[command(flatten)]
+    pub common: plumbing::CommonArgs,
+
+    /// Multishot accept and recv (one operation, many completions; falls back to single where the kernel refuses), or one operation per completion.
+    #[arg(long, value_enum, default_value_t = Shots::Multi)]
+    pub shots: Shots,
+}
