@@ -17,7 +17,10 @@ conformance/tests/book.rs), with no mdBook needed:
   made the way mdBook makes them);
 - no "What it costs" section types a figure a run produced (a number with a
   unit, a ratio, a share, a decimal) in its prose: its figures are the
-  included tables of `bench compare`, and the prose reads them.
+  included tables of `bench compare`, and the prose reads them;
+- every exercise has a solution (`### Solutions`, one `<details>` per
+  exercise), and every code exercise's patch (docs/solutions/) is
+  included in its solution.
 It prints one line per fault and exits 1 if there is any.
 
 `check-book.py check-html BOOK_DIR` does the same for the rendered book
@@ -132,6 +135,37 @@ def typed_figure_faults(source, content):
             yield f"{source}: a typed figure {match.group(0)!r} in What it costs: {text[:80]!r}"
 
 
+def solution_faults(src_dir, source, content):
+    """An "Exercises" section whose exercises do not each have a solution:
+    a `<details>` whose summary is "Solution to exercise N", one per
+    exercise, in order, in the "Solutions" section after it. A code
+    exercise's solution is a patch, `docs/solutions/CHAPTER-N.patch`: an
+    exercise marked **Change the code:** must have one, and every patch
+    there must be included in its solution."""
+    exercises = re.search(r"^## Exercises\s*$(.*?)(?=^#{1,2} |\Z)", content, re.S | re.M)
+    if not exercises:
+        return
+    items = re.findall(r"^(\d+)\. (.*?)(?=^\d+\. |\Z)", exercises.group(1), re.S | re.M)
+    answers = re.search(r"^### Solutions\s*$(.*?)(?=^#{1,2} |\Z)", content, re.S | re.M)
+    found = re.findall(r"<details>\s*<summary>Solution to exercise (\d+)</summary>(.*?)</details>",
+                       answers.group(1) if answers else "", re.S)
+    numbers = [int(n) for n, _ in items]
+    if [int(n) for n, _ in found] != numbers:
+        yield (f"{source}: exercises {numbers}, but solutions for {[int(n) for n, _ in found]}"
+               " (a `### Solutions` section with one `<details><summary>Solution to exercise N</summary>`"
+               " per exercise)")
+    chapter = os.path.splitext(os.path.basename(source))[0]
+    patches = os.path.join(src_dir, "..", "solutions")
+    solved = dict(found)
+    for number, text in items:
+        name = f"{chapter}-{number}.patch"
+        exists = os.path.isfile(os.path.join(patches, name))
+        if "**Change the code:**" in text and not exists:
+            yield f"{source}: exercise {number} changes the code, and docs/solutions/{name} does not exist"
+        if exists and f"solutions/{name}" not in solved.get(number, ""):
+            yield f"{source}: the solution to exercise {number} does not include docs/solutions/{name}"
+
+
 def summary_chapters(src_dir):
     """The chapter files SUMMARY.md lists, in order."""
     with open(os.path.join(src_dir, "SUMMARY.md"), encoding="utf-8") as f:
@@ -150,6 +184,7 @@ def check(src_dir):
         yield from include_faults(os.path.dirname(full), chapter, content)
         yield from link_faults(src_dir, chapter, content)
         yield from typed_figure_faults(chapter, content)
+        yield from solution_faults(src_dir, chapter, content)
 
 
 def html_faults(book_dir):

@@ -1,7 +1,8 @@
 //! The book checked without mdBook: every chapter SUMMARY.md lists exists,
 //! every `{{#include}}` names a file and an anchor that exist, every
 //! relative link and image leads somewhere, and no "What it costs" section
-//! types a figure that a run produced. The rules live in one place,
+//! types a figure that a run produced, and every exercise has a solution
+//! (a code exercise, its patch under docs/solutions). The rules live in one place,
 //! `docs/check-book.py`, which is also the preprocessor that fails
 //! `mdbook build docs`; this test runs its `check` mode on the real book,
 //! and on a broken one to show that each fault is caught.
@@ -64,7 +65,10 @@ fn each_kind_of_fault_is_caught() {
          ## What it costs\n\n\
          It answered 118,000 req/s, 1.63× epoll.\n\
          Half a second, `/delay/500`, `--stack-size 8192`, ten sleepers: parameters.\n\n\
-         ## Try it\n\nOutside the section 12 ms is not checked.\n",
+         ## Try it\n\nOutside the section 12 ms is not checked.\n\n\
+         ## Exercises\n\n1. Read it.\n2. **Change the code:** break it.\n\n\
+         ### Solutions\n\n<details>\n<summary>Solution to exercise 1</summary>\n\n\
+         Read.\n\n</details>\n",
     );
     let output = check(src);
     let text = String::from_utf8_lossy(&output.stdout);
@@ -80,13 +84,15 @@ fn each_kind_of_fault_is_caught() {
         "link pic.svg: no file",
         "a typed figure '118,000 req/s' in What it costs",
         "a typed figure '1.63×' in What it costs",
+        "exercises [1, 2], but solutions for [1]",
+        "exercise 2 changes the code, and docs/solutions/a-2.patch does not exist",
     ] {
         assert!(text.contains(fault), "missing {fault:?} in:\n{text}");
     }
     // What is fine is not reported: the anchor that exists, the heading
     // that exists, a web link, a link inside code, a parameter written as
     // code or in words, a figure outside "What it costs".
-    assert_eq!(text.lines().count(), 10, "{text}");
+    assert_eq!(text.lines().count(), 12, "{text}");
 }
 
 /// The headings every model chapter has, in this order: the same skeleton
