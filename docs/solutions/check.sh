@@ -29,6 +29,8 @@ git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$scratch"
 export CARGO_TARGET_DIR="$root/target/solutions"
 
 if [ $# -gt 0 ]; then patches=("$@"); else patches=(docs/solutions/*.patch); fi
+# Paths as given (relative to the caller's folder, or absolute).
+for k in "${!patches[@]}"; do patches[$k]=$(cd "$OLDPWD" 2>/dev/null; realpath -- "${patches[$k]}"); done
 failed=0
 for patch in "${patches[@]}"; do
     name=$(basename "$patch")
@@ -37,14 +39,14 @@ for patch in "${patches[@]}"; do
     if [ -z "$check" ] || [ -z "$expect" ]; then
         echo "FAIL $name: no '# check:' or '# expect:' line"; failed=1; continue
     fi
-    if ! (cd "$scratch" && git apply --check "$root/$patch" 2>"$scratch/.apply"); then
+    if ! (cd "$scratch" && git apply --check "$patch" 2>"$scratch/.apply"); then
         echo "FAIL $name: does not apply to this tree:"; cat "$scratch/.apply"; failed=1; continue
     fi
-    (cd "$scratch" && git apply "$root/$patch")
+    (cd "$scratch" && git apply "$patch")
     started=$SECONDS
     (cd "$scratch" && timeout 900 bash -c "$check") >"$scratch/.out" 2>&1
     status=$?
-    (cd "$scratch" && git apply -R "$root/$patch")
+    (cd "$scratch" && git apply -R "$patch")
     took=$((SECONDS - started))
     verdict=ok
     case "$expect" in

@@ -199,6 +199,24 @@ def get_ms(port, path="/numbers.txt"):
     return (time.monotonic() - started) * 1000
 
 
+def in_turn(binaries, measure, rounds=3):
+    """`measure(server)` for each binary, rounds taken in turn: {name: [result, ...]}."""
+    results = {name: [] for name in binaries}
+    for _ in range(rounds):
+        for name, binary in binaries.items():
+            with Server(binary) as server:
+                results[name].append(measure(server))
+    return results
+
+
+def ab_rate(server, path, requests):
+    """`ab -n REQUESTS -c 100` (no keep-alive) against the server: req/s."""
+    out = subprocess.run(["taskset", "-c", CLIENT_CPU, "ab", "-q", "-n", str(requests), "-c", "100",
+                          f"http://127.0.0.1:{server.port}{path}"],
+                         capture_output=True, text=True, timeout=120).stdout
+    return float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
+
+
 def release(binary):
     return os.path.join(RELEASE, binary)
 
@@ -297,11 +315,7 @@ def blocking_2():
     rows = []
     for path in ["/delay/10", "/cpu/10000"]:
         with Server(release("blocking")) as server:
-            out = subprocess.run(["taskset", "-c", CLIENT_CPU, "ab", "-q", "-n", "500", "-c", "100",
-                                  f"http://127.0.0.1:{server.port}{path}"],
-                                 capture_output=True, text=True, timeout=120).stdout
-            rate = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
-            rows.append([f"`{path}`", fmt(rate)])
+            rows.append([f"`{path}`", fmt(ab_rate(server, path, 500))])
     return ("`ab -n 500 -c 100` against `blocking` (500 requests, not 2,000, to keep the run short):"
             "\n\n" + table(["URL", "req/s"], rows))
 
@@ -309,14 +323,7 @@ def blocking_2():
 @section
 def blocking_3():
     binaries = {"as it is": release("blocking"), "closing after one response": patched("blocking-3", "blocking")}
-    rates = {name: [] for name in binaries}
-    for _ in range(3):
-        for name, binary in binaries.items():
-            with Server(binary) as server:
-                out = subprocess.run(["taskset", "-c", CLIENT_CPU, "ab", "-q", "-n", "5000", "-c", "100",
-                                      f"http://127.0.0.1:{server.port}/numbers.txt"],
-                                     capture_output=True, text=True, timeout=120).stdout
-                rates[name].append(float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1)))
+    rates = in_turn(binaries, lambda server: ab_rate(server, "/numbers.txt", 5000))
     return ("`ab -n 5000 -c 100` (no `-k`), 3 rounds taken in turn, median [min–max]:\n\n"
             + table(["server", "req/s"], [[n, spread(v)] for n, v in rates.items()]))
 
@@ -394,17 +401,23 @@ def threaded_3():
             + table(["channel", "server's fds before", "with 20 idle clients"], rows))
 
 
-@section
-def threaded_4():
+def stacks(binary, sizes, count, what):
+    """`count` connections held against `binary --stack-size S` for each
+    size: resident memory per connection against address space."""
     rows = []
-    for size in ["32768", "1048576"]:
-        with Server(release("threaded"), "--stack-size", size) as server:
-            report, vmsize = held_vmsize(server, 2000)
+    for size in sizes:
+        with Server(release(binary), "--stack-size", size) as server:
+            report, vmsize = held_vmsize(server, count)
             rows.append([f"`--stack-size {size}`", report["held_max"],
                          fmt(report["server_bytes_per_connection"] / 1024) + " KiB",
                          fmt(vmsize / 1024) + " MiB" if vmsize else "?"])
-    return ("2,000 connections held (`bench hold URL -n 2000 --pid PID`):\n\n"
-            + table(["threads' stacks", "held", "RSS per connection", "VmSize while held"], rows))
+    return (f"{count:,} connections held (`bench hold URL -n {count} --pid PID`):\n\n"
+            + table([what, "held", "RSS per connection", "VmSize while held"], rows))
+
+
+@section
+def threaded_4():
+    return stacks("threaded", ["32768", "1048576"], 2000, "threads' stacks")
 
 
 # ---------------------------------------------------------------- nonblocking
@@ -510,16 +523,15 @@ def poll_1():
 @section
 def poll_2():
     binaries = {"array built per call": release("poll"), "array kept": patched("poll-2", "poll")}
-    shares = {n: [] for n in binaries}
-    for _ in range(3):
-        for name, binary in binaries.items():
-            with Server(binary) as server:
-                holder = threading.Thread(target=lambda: hold(server, 5000, 6, ramp="500/10ms"))
-                holder.start()
-                time.sleep(3)
-                busy = bench("load", server.url + "/numbers.txt", "-c", 10, "-d", 2, "--pid", server.pid)
-                holder.join()
-                shares[name].append(busy["server"]["cpu_us_per_request"])
+
+    def measure(server):
+        holder = threading.Thread(target=lambda: hold(server, 5000, 6, ramp="500/10ms"))
+        holder.start()
+        time.sleep(3)
+        busy = bench("load", server.url + "/numbers.txt", "-c", 10, "-d", 2, "--pid", server.pid)
+        holder.join()
+        return busy["server"]["cpu_us_per_request"]
+    shares = in_turn(binaries, measure)
     return ("5,000 idle connections held, 10 busy clients beside them (`bench load -c 10 -d 2 --pid`), "
             "3 rounds in turn, CPU µs per request, median [min–max]:\n\n"
             + table(["poll", "CPU µs per request"], [[n, spread(v)] for n, v in shares.items()]))
@@ -711,26 +723,14 @@ def coroutine_2():
 
 @section
 def coroutine_3():
-    rows = []
-    for size in ["8192", "1048576"]:
-        with Server(release("coroutine"), "--stack-size", size) as server:
-            report, vmsize = held_vmsize(server, 5000)
-            rows.append([f"`--stack-size {size}`", report["held_max"],
-                         fmt(report["server_bytes_per_connection"] / 1024) + " KiB",
-                         fmt(vmsize / 1024) + " MiB" if vmsize else "?"])
-    return ("5,000 connections held (`bench hold URL -n 5000 --pid PID`):\n\n"
-            + table(["stacks", "held", "RSS per connection", "VmSize while held"], rows))
+    return stacks("coroutine", ["8192", "1048576"], 5000, "stacks")
 
 
 @section
 def coroutine_4():
     binaries = {"as it is": release("coroutine"), "`yield_now` before each read": patched("coroutine-4", "coroutine")}
-    results = {n: [] for n in binaries}
-    for _ in range(3):
-        for name, binary in binaries.items():
-            with Server(binary) as server:
-                results[name].append(bench("load", server.url + "/numbers.txt", "-c", 100, "-d", 3,
-                                           "--pid", server.pid))
+    results = in_turn(binaries, lambda server: bench("load", server.url + "/numbers.txt", "-c", 100, "-d", 3,
+                                                     "--pid", server.pid))
     rows = [[n, spread([r["requests_per_s"] for r in rs]),
              fmt(median([r["server"]["syscalls_per_request"] for r in rs])),
              f"{median([r['latency']['max_us'] for r in rs]) / 1000:.1f} ms",
@@ -777,12 +777,8 @@ def async_await_3():
 def async_await_4():
     binaries = {"level-triggered (as it is)": release("async_await"),
                 "edge-triggered, read to EAGAIN": patched("async_await-4", "async_await")}
-    results = {n: [] for n in binaries}
-    for _ in range(3):
-        for name, binary in binaries.items():
-            with Server(binary) as server:
-                results[name].append(bench("load", server.url + "/numbers.txt", "-c", 100, "-d", 2,
-                                           "--pid", server.pid))
+    results = in_turn(binaries, lambda server: bench("load", server.url + "/numbers.txt", "-c", 100, "-d", 2,
+                                                     "--pid", server.pid))
     rows = [[n, fmt(median([r["server"]["syscalls_per_request"] for r in rs])),
              fmt(median([r["server"]["cpu_us_per_request"] for r in rs])),
              spread([r["requests_per_s"] for r in rs])] for n, rs in results.items()]
