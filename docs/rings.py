@@ -130,7 +130,7 @@ def sqe_fields(raw):
     else:
         op_meaning = ""
     if opcode == 27 and flags & 0x20 and length == 0:
-        len_meaning = "0: as much as the buffer the kernel picks holds"
+        len_meaning = "0: what the buffer picked holds"
     elif opcode in (22, 26, 27):
         len_meaning = "bytes"
     elif opcode == 11:
@@ -156,34 +156,35 @@ def cqe_fields(raw):
     data, res, flags = struct.unpack_from("<QiI", raw)
     meaning = names(flags & 0xFFFF, CQE_FLAGS)
     if flags & 0x1:
-        meaning += f"; buffer id {flags >> 16} (flags >> 16)"
+        meaning += f", buffer {flags >> 16}"
     return [(0, 8, "user_data", data, user_data(data)),
             (8, 4, "res", res, "bytes" if res >= 0 else os.strerror(-res)),
             (12, 4, "flags", flags, meaning)]
 
 
-def one_line(fields):
-    """The fields that are set, each by its meaning where it has a name."""
-    shown = []
+def two_lines(fields):
+    """The fields that are set, each by its meaning where it has a name:
+    the operands on one line, the flags on the next."""
+    operands, flags = [], []
     for _, _, name, value, meaning in fields:
-        if not value and name not in ("fd", "flags", "user_data"):
+        if not value and name not in ("fd", "user_data"):
             continue
-        if name in ("flags", "ioprio", "op_flags") and meaning:
-            shown.append(f"{name}={meaning}")
+        if name in ("flags", "ioprio", "op_flags"):
+            flags.append(f"{name}={meaning}")
         elif name == "user_data":
-            shown.append(f"user_data={value:#x} ({meaning})")
+            operands.append(f"user_data={value:#x}: {meaning}")
         elif name == "addr":
-            shown.append("addr=(a pointer)")
+            operands.append("addr=(a pointer)")
         else:
-            shown.append(f"{name}={value}")
-    return " ".join(shown)
+            operands.append(f"{name}={value}")
+    return " ".join(operands), " ".join(flags)
 
 
 def full(fields, raw):
     lines = []
     for offset, size, name, value, meaning in fields:
         hexed = raw[offset:offset + size].hex(" ")
-        lines.append(f"  {offset:>2}  {name:<10} {hexed:<24} {value:<#18x} {meaning}".rstrip())
+        lines.append(f"  {offset:>2}  {name:<10} {hexed:<24} {value:<#8x} {meaning}".rstrip())
     return "\n".join(lines)
 
 
@@ -213,7 +214,8 @@ def main():
     cq_head, cq_tail, cq_mask = word(cq[0]), word(cq[1]), word(cq[2])
     status = answer.split(b"\r\n", 1)[0].decode()
     text = [f"# uring after one request (`{status}`, {len(answer)} bytes) on a connection left open",
-            f"# ring setup flags: {params.flags:#x} = IORING_SETUP_CQSIZE|IORING_SETUP_SINGLE_ISSUER|IORING_SETUP_DEFER_TASKRUN",
+            f"# ring setup flags: {params.flags:#x} = IORING_SETUP_CQSIZE|IORING_SETUP_SINGLE_ISSUER",
+            "#                          |IORING_SETUP_DEFER_TASKRUN",
             "",
             f"submission queue: {word(sq[3])} entries (mask {sq_mask:#x}), head {sq_head}, tail {sq_tail}"
             f" -> {sq_tail - sq_head} waiting for the kernel",
@@ -226,7 +228,10 @@ def main():
         slot = word(sq[6] + 4 * (position & sq_mask))
         raw = sqes[64 * slot:64 * slot + 64]
         fields = sqe_fields(raw)
-        text.append(f"  [{position:>2}] -> sqe {slot:<3} {fields[0][4]:<19} {one_line(fields[1:])}")
+        operands, flags = two_lines(fields[1:])
+        text.append(f"  [{position:>2}] -> sqe {slot:<3} {fields[0][4]:<19} {operands}")
+        if flags:
+            text.append(f"{'':<35}{flags}")
         if fields[0][3] == 27 and recv_sqe is None:
             recv_sqe = (fields, raw)
     text += ["", "every CQE the kernel posted:"]
@@ -234,16 +239,18 @@ def main():
         at = cq[5] + 16 * (position & cq_mask)
         raw = ring[at:at + 16]
         fields = cqe_fields(raw)
-        text.append(f"  [{position:>2}] {fields[0][4]:<16} res={fields[1][3]:<6} flags={fields[2][3]:#x} {fields[2][4]}")
+        text.append(f"  [{position:>2}] {fields[0][4]:<16} res={fields[1][3]:<6} flags={fields[2][3]:#x}")
+        if fields[2][3]:
+            text.append(f"{'':<35}= {fields[2][4]}")
         if recv_sqe and fields[0][3] == recv_sqe[0][8][3] and fields[1][3] > 0 and recv_cqe is None:
             recv_cqe = (fields, raw)
     if recv_sqe:
         text += ["", "the connection's recv, as submitted (one SQE, 64 bytes; the rest are zero):",
-                 "  off field      bytes (little-endian)    value              meaning",
+                 "  off field      bytes (little-endian)    value    meaning",
                  full(*recv_sqe)]
     if recv_cqe:
         text += ["", "its first completion, the request (one CQE, 16 bytes):",
-                 "  off field      bytes (little-endian)    value              meaning",
+                 "  off field      bytes (little-endian)    value    meaning",
                  full(*recv_cqe)]
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:

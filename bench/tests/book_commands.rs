@@ -428,7 +428,7 @@ fn unwrap(mut words: &[String]) -> &[String] {
             k
         };
         words = match first {
-            "time" | "sudo" | "nohup" => rest,
+            "time" | "sudo" | "nohup" | "command" | "exec" => rest,
             // `taskset -c LIST X` or `taskset MASK X`.
             "taskset" if rest.first().is_some_and(|w| w == "-c") => rest.get(2..).unwrap_or(&[]),
             "taskset" => rest.get(1..).unwrap_or(&[]),
@@ -454,6 +454,10 @@ fn unwrap(mut words: &[String]) -> &[String] {
 
 /// Checks one simple command; `Err` says what is wrong with it.
 fn check(words: &[String], workspace: &Workspace) -> Result<(), String> {
+    // Words the shell reads as its own before any PATH lookup.
+    if words.first().is_some_and(|w| w == "select") {
+        return Err("`select` is a bash keyword: write `command select …`".into());
+    }
     let words = unwrap(words);
     let Some(program) = words.first() else {
         return Ok(());
@@ -587,6 +591,8 @@ fn each_kind_of_wrong_command_is_caught() {
         $ taskset -c 1 target/release/bench load http://127.0.0.1:7007/ -c 10 \\\n\
           -d 5 --pid PID\n\
         $ prlimit --nofile=64:64 target/release/uring --shots single --nosuch\n\
+        $ select --trace\n\
+        $ command select --trace\n\
         ```\n\n\
         Then `bench hold … -n 1000`, and `threaded --pool 4` beside\n\
         `epoll --workers 2`, and `cargo test -p epoll --test nosuch`.\n";
@@ -615,6 +621,7 @@ fn each_kind_of_wrong_command_is_caught() {
             "`cargo test -p epoll --test nosuch`",
             "no test target `nosuch`",
         ),
+        ("`select --trace`", "bash keyword"),
     ];
     for (command, why) in expect {
         assert!(
@@ -626,5 +633,5 @@ fn each_kind_of_wrong_command_is_caught() {
         );
     }
     assert_eq!(faults.len(), expect.len(), "{}", faults.join("\n"));
-    assert_eq!(checked, 11, "{}", faults.join("\n"));
+    assert_eq!(checked, 13, "{}", faults.join("\n"));
 }

@@ -487,9 +487,11 @@ def select_2():
         server.stop()
         reader.join(2)
     refusals = [re.sub(r"^\[\s*[\d.]+ ", "[", l.rstrip()) for l in lines if "max-conns" in l or "refus" in l]
-    return (f"`select --max-conns 10`, `bench hold URL -n 20`: held at most **{report['held_max']}**, "
-            f"refused {report['refused']}, reset {report['reset']}. The trace of the refused ones "
-            f"(first two of {len(refusals)}):\n\n```text\n" + "\n".join(refusals[:2]) + "\n```")
+    return (f"`select --max-conns 10 --trace`, `bench hold URL -n 20 -d 2`: the trace has "
+            f"**{len(refusals)}** `refuse` lines, the first two:\n\n```text\n" + "\n".join(refusals[:2])
+            + "\n```\n\nand the bench's report says:\n\n"
+            + table(["held at most", "held at the end", "refused", "reset"],
+                    [[report["held_max"], report["held_at_end"], report["refused"], report["reset"]]]))
 
 
 @section
