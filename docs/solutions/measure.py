@@ -43,8 +43,6 @@ OUT = os.path.join(RESULTS, "solutions.md")
 SERVER_CPU, CLIENT_CPU = "0", "1"
 
 SECTIONS = {}
-# The request of the traced runs.
-REQUEST = b"GET /numbers.txt HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 def section(function):
@@ -90,7 +88,12 @@ def compare(server, scenario, key="value"):
     data = load_json("compare.json")
     column = [s["name"] for s in data["scenarios"]].index(scenario)
     row = next(r for r in data["rows"] if r["server"]["name"] == server)
-    cell = row["cells"][column]
+    return rounds_median(row["cells"][column], key)
+
+
+def rounds_median(cell, key):
+    """A cell's median over its rounds: its figure (`value`), a field the
+    bench added (`extra`), or one of the server's costs; None if it has none."""
     values = [r["value"] if key == "value" else (r.get("extra") or {}).get(key, r["server"].get(key))
               for r in cell["rounds"]]
     values = [v for v in values if v is not None]
@@ -102,11 +105,7 @@ def sweep(name, server, point, key="value"):
     s = next(s for s in data["sweeps"] if s["name"] == name)
     row = next(r for r in s["rows"] if r["server"]["name"] == server)
     cell = row["cells"][s["points"].index(point)]
-    if cell["outcome"] != "ran":
-        return None
-    values = [r["value"] if key == "value" else (r.get("extra") or {}).get(key, r["server"].get(key))
-              for r in cell["rounds"]]
-    return median([v for v in values if v is not None])
+    return rounds_median(cell, key) if cell["outcome"] == "ran" else None
 
 
 def book_run_note():
@@ -254,23 +253,12 @@ def patched(patch, binary):
 
 
 def trace_two_requests(binary, *args):
-    """The --trace lines of two requests on one keep-alive connection."""
-    with Server(binary, "--trace", *args, stderr=subprocess.PIPE) as server:
-        lines = []
-        reader = threading.Thread(target=lambda: lines.extend(server.process.stderr), daemon=True)
-        reader.start()
-        time.sleep(0.2)
-        start = len(lines)
-        with socket.create_connection(("127.0.0.1", server.port)) as s:
-            for _ in range(2):
-                s.sendall(REQUEST)
-                got = b""
-                while b"five" not in got:
-                    got += s.recv(4096)
-        time.sleep(0.3)
-        server.stop()
-        reader.join(2)
-        return [re.sub(r"^\[\s*[\d.]+ ", "[", line.rstrip()) for line in lines[start:]]
+    """The --trace lines of two requests (curl's) on one keep-alive
+    connection: docs/solutions/trace.sh, the checks' own, without the
+    timestamps."""
+    out = subprocess.run(["bash", os.path.join(ROOT, "docs/solutions/trace.sh"), binary, *args],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [re.sub(r"^\[\s*[\d.]+ ", "[", line) for line in out.splitlines()]
 
 
 def hold(server, count, seconds=3, ramp="100/10ms"):
@@ -332,8 +320,8 @@ def blocking_3():
 def blocking_4():
     lines = trace_two_requests(patched("blocking-4", "blocking"))
     reads = [l for l in lines if "read fd=" in l]
-    return (f"`blocking --trace` with the 16-byte buffer, two requests of {len(REQUEST)} bytes on "
-            f"one connection: {len(reads)} `read` lines, the first of them:\n\n```text\n"
+    return (f"`blocking --trace` with the 16-byte buffer, two requests from `curl` on one "
+            f"connection: {len(reads)} `read` lines, the first of them:\n\n```text\n"
             + "\n".join(reads[:5]) + "\n```")
 
 
