@@ -35,6 +35,7 @@ calls() {
     coroutine) echo network,read,write,epoll_wait,epoll_pwait,epoll_ctl,close ;;
     async_await) echo network,read,write,epoll_wait,epoll_pwait,epoll_ctl,timerfd_settime,close ;;
     uring) echo network,io_uring_setup,io_uring_enter,io_uring_register,close ;;
+    tokio_ref) echo network,epoll_create1,epoll_wait,epoll_pwait,epoll_ctl,eventfd2,write,futex,close ;;
     *) echo network,close ;;
     esac
 }
@@ -149,7 +150,7 @@ if [ "${1:-}" = timer ]; then
 elif [ $# -gt 0 ]; then
     for bin in "$@"; do walk "$bin"; done
 else
-    for bin in blocking forking threaded nonblocking select poll epoll epoll-mio signal_driven coroutine async_await uring; do
+    for bin in blocking forking threaded nonblocking select poll epoll epoll-mio signal_driven coroutine async_await uring tokio_ref; do
         walk "$bin"
     done
     timer_walk

@@ -204,6 +204,7 @@ pub fn colour_of(binary: &str) -> RGBColor {
         "coroutine" => RGBColor(31, 119, 180),
         "async_await" => RGBColor(174, 199, 232),
         "uring" => RGBColor(0, 0, 0),
+        "tokio_ref" => RGBColor(44, 160, 160),
         "nginx" => RGBColor(60, 150, 80),
         _ => RGBColor(100, 100, 100),
     }

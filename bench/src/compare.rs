@@ -77,7 +77,7 @@ pub struct Variant {
 }
 
 /// Every model crate's declaration of its binaries.
-const DECLARED: [&[plumbing::model::Binary]; 10] = [
+const DECLARED: [&[plumbing::model::Binary]; 11] = [
     blocking::BINARIES,
     forking::BINARIES,
     threaded::BINARIES,
@@ -88,7 +88,27 @@ const DECLARED: [&[plumbing::model::Binary]; 10] = [
     coroutine::BINARIES,
     async_await::BINARIES,
     uring::BINARIES,
+    tokio_ref::BINARIES,
 ];
+
+/// The binaries that are not models but references, measured beside them
+/// and marked so in every table: tokio, the production runtime, beside
+/// `async_await`'s hand-made one. (nginx, the other reference, is not a
+/// binary of the workspace: see [`nginx`].)
+pub const REFERENCES: &[&str] = &["tokio_ref"];
+
+/// How a table names a variant: its binary and flags, and `(reference)`
+/// after a reference's.
+fn shown_name(binary: &str, args: &[&str]) -> String {
+    let mut name = std::iter::once(binary)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if REFERENCES.contains(&binary) {
+        name.push_str(" (reference)");
+    }
+    name
+}
 
 /// The default variant of `binary` as its model crate declares it, with
 /// its limits (no flags and no limits for a binary no crate declares).
@@ -123,10 +143,7 @@ pub fn variants(binary: &str) -> Vec<Variant> {
         .iter()
         .filter(|v| v.measured)
         .map(|v| Variant {
-            name: std::iter::once(binary)
-                .chain(v.args.iter().copied())
-                .collect::<Vec<_>>()
-                .join(" "),
+            name: shown_name(binary, v.args),
             binary: binary.to_string(),
             args: v.args.iter().map(|a| a.to_string()).collect(),
             limits: v.limits,
@@ -485,6 +502,7 @@ mod tests {
             "coroutine",
             "async_await",
             "uring",
+            "tokio_ref",
         ];
         let names: Vec<String> = binaries
             .iter()
@@ -513,6 +531,8 @@ mod tests {
                 "async_await",
                 "uring",
                 "uring --shots single",
+                "tokio_ref (reference)",
+                "tokio_ref --workers 2 (reference)",
             ]
         );
     }

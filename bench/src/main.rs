@@ -102,7 +102,9 @@ fn run_timeline(args: TimelineArgs) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut recordings = Vec::new();
-    for &(binary, _) in bench::cores::CORES {
+    // Every chapter's server, then the references (tokio).
+    let servers = bench::cores::CORES.iter().map(|&(binary, _)| binary);
+    for binary in servers.chain(bench::compare::REFERENCES.iter().copied()) {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == binary) {
             continue;
         }

@@ -30,6 +30,10 @@ use crate::cost::short;
 /// readiness loop, the workspace's reference.
 const REFERENCE: &str = "epoll";
 
+/// Binaries whose chapter tables show another's rows too: `async_await`'s
+/// hand-made runtime and `tokio_ref`, the same server on tokio.
+const BESIDE: &[(&str, &str)] = &[("async_await", "tokio_ref"), ("tokio_ref", "async_await")];
+
 /// One server's row of the saved run.
 struct Row {
     /// The variant's name: `epoll --trigger edge`.
@@ -454,6 +458,9 @@ fn chapters(run: &Run, columns: &[Column], rows: &[Row]) -> String {
     let mut text = String::from(WRITTEN);
     for binary in binaries {
         let mut shown: Vec<&Row> = rows.iter().filter(|r| r.binary == binary).collect();
+        // The hand-made runtime and tokio, each in the other's chapter.
+        let beside = BESIDE.iter().find(|(a, _)| *a == binary).map(|(_, b)| *b);
+        shown.extend(rows.iter().filter(|r| Some(r.binary.as_str()) == beside));
         shown.extend(reference.filter(|r| r.binary != binary));
         shown.extend(nginx);
         let header: Vec<String> = std::iter::once("scenario".to_string())

@@ -134,6 +134,7 @@ fn parse_server(bin: &str, args: &[String]) -> Result<(), String> {
         "coroutine" => coroutine::Args::try_parse_from(argv).map(drop),
         "async_await" => async_await::Args::try_parse_from(argv).map(drop),
         "uring" => uring::Args::try_parse_from(argv).map(drop),
+        "tokio_ref" => tokio_ref::Args::try_parse_from(argv).map(drop),
         other => return Err(format!("no parser known for server `{other}` in this test")),
     };
     parsed.map_err(first_line)
