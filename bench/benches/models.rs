@@ -1,6 +1,7 @@
 //! `cargo bench -p bench`: Criterion over every model binary of the
 //! workspace, each as it comes (no model flags), started once on a free
-//! port and stopped by its PID afterwards. Two benchmarks per model:
+//! port and stopped by its PID afterwards; `tokio_ref`, the reference, is
+//! named `tokio_ref (reference)`. Two benchmarks per model:
 //!
 //! - `single/MODEL`: one `GET /numbers.txt` on a keep-alive connection,
 //!   the whole answer read: the latency of one request when nothing else is
@@ -39,13 +40,18 @@ fn main() {
         let server =
             Server::start(&workspace.bin_dir.join(binary), &[]).expect("the server starts");
         let addr = server.addr;
+        // tokio_ref is measured as a reference, not a model: say so.
+        let label = match compare::REFERENCES.contains(&binary.as_str()) {
+            true => format!("{binary} (reference)"),
+            false => binary.clone(),
+        };
         let mut client = TcpStream::connect(addr).expect("connect");
         client.set_nodelay(true).expect("TCP_NODELAY");
-        criterion.bench_function(&format!("single/{binary}"), |b| {
+        criterion.bench_function(&format!("single/{label}"), |b| {
             b.iter(|| get(&mut client).expect("an answer"));
         });
         drop(client); // the blocking server serves one connection at a time
-        criterion.bench_function(&format!("batch{BATCH}/{binary}"), |b| {
+        criterion.bench_function(&format!("batch{BATCH}/{label}"), |b| {
             b.iter(|| burst(addr).expect("every answer"));
         });
         drop(server); // SIGTERM by PID, then wait

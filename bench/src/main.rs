@@ -436,6 +436,17 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
             })
             .collect::<Result<_, _>>()?,
     };
+    // The book's figures lead with the kernel's counts: a run that cannot
+    // count them (no perf events, tracefs not mounted) would write a book
+    // of "-", after 40 minutes. Say so before starting instead.
+    if args.book || args.sweeps {
+        bench::cost::available().map_err(|why| {
+            format!(
+                "the costs cannot be counted here ({why}); the book's runs need them \
+                 (as root: mount -t tracefs nodev /sys/kernel/tracing)"
+            )
+        })?;
+    }
     let started = std::time::Instant::now();
     eprintln!("bench compare: building the servers (cargo build --release)");
     compare::build("--bins").map_err(|e| e.to_string())?;

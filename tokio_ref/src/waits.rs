@@ -12,6 +12,7 @@ use plumbing::acceptor::Acceptor;
 use plumbing::shutdown;
 use tokio::sync::watch;
 
+// ANCHOR: wait
 /// What ended a [`wait`]: as `async_await`'s `Wake`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Wake {
@@ -59,6 +60,7 @@ pub async fn wait(
         _ = stop.0.changed() => Wake::Ready,
     }
 }
+// ANCHOR_END: wait
 
 /// The listener, for [`tokio::io::unix::AsyncFd`], which takes anything
 /// with a raw fd.
