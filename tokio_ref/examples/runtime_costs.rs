@@ -7,11 +7,15 @@
 //! ```
 //!
 //! - **The budget.** One task, the *hog*, waits again and again for a
-//!   socket that stays readable (bytes wait in it, never read): each wait is
-//!   ready at once. Before its first wait it spawns a second task, which
+//!   socket that stays readable (bytes wait in it, only peeked at): each
+//!   wait is ready at once. Before its loop it spawns a second task, which
 //!   only records that it ran. How many waits does the hog make before the
-//!   other task gets the thread? On each runtime, one thread.
-//! - **The blocking pool.** A cached 4 KiB `pread` of `www/numbers.txt`,
+//!   other task gets the thread? On `async_await`'s runtime with its wait;
+//!   on tokio's current-thread runtime with `tokio_ref`'s wait
+//!   (`readable()`, a deadline, shutdown), and with tokio's own I/O
+//!   future (`peek().await`).
+//! - **The blocking pool.** A cached `pread` of `www/numbers.txt` (the whole
+//!   file, into a 4 KiB buffer),
 //!   made on the worker, against the same read sent to tokio's blocking
 //!   pool with `spawn_blocking` and awaited (what `tokio::fs` does for each
 //!   call): microseconds per read, rounds taken in turn, the median and the
@@ -21,15 +25,18 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::FileExt;
-use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Waits the hog makes at most: far past where any budget would stop it.
 const CAP: u64 = 1_000_000;
+
+/// The file the blocking pool reads: the site's, cached after the first read.
+const NUMBERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/numbers.txt");
 
 /// Reads per round, and rounds, for the blocking pool.
 const READS: u32 = 20_000;
@@ -37,7 +44,8 @@ const ROUNDS: usize = 5;
 
 fn main() -> io::Result<()> {
     let hand_made = budget_async_await()?;
-    let tokio = budget_tokio()?;
+    let server = budget_tokio(TokioWait::Server)?;
+    let peek = budget_tokio(TokioWait::Peek)?;
     let mut out = String::new();
     writeln!(out, "<!-- ANCHOR: budget -->").unwrap();
     writeln!(
@@ -46,14 +54,31 @@ fn main() -> io::Result<()> {
     )
     .unwrap();
     writeln!(out, "| --- | --- |").unwrap();
-    writeln!(out, "| `async_await`'s | {} |", shown(hand_made)).unwrap();
-    writeln!(out, "| tokio (current-thread) | {} |", shown(tokio)).unwrap();
+    writeln!(
+        out,
+        "| `async_await`: its wait (`readable(deadline)`), then a peek | {} |",
+        shown(hand_made)
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "| tokio: `tokio_ref`'s wait (`readable()`, a deadline, shutdown), then a peek | {} |",
+        shown(server)
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "| tokio: its own I/O future, `peek().await` | {} |",
+        shown(peek)
+    )
+    .unwrap();
     writeln!(out, "<!-- ANCHOR_END: budget -->").unwrap();
 
     let (direct, pooled, threads) = blocking_pool()?;
+    let size = std::fs::metadata(NUMBERS)?.len();
     writeln!(out).unwrap();
     writeln!(out, "<!-- ANCHOR: pool -->").unwrap();
-    writeln!(out, "| a cached 4 KiB `pread`, one at a time | µs per read (median of {ROUNDS} rounds of {READS}, and spread) |").unwrap();
+    writeln!(out, "| a cached `pread` of `www/numbers.txt` ({size} bytes), one at a time | µs per read (median of {ROUNDS} rounds of {READS}, and spread) |").unwrap();
     writeln!(out, "| --- | --- |").unwrap();
     writeln!(
         out,
@@ -88,29 +113,38 @@ fn shown(waits: u64) -> String {
     }
 }
 
-/// A socket with bytes waiting in it (the other end writes and keeps them
-/// unread), and the other end, to keep open.
-fn readable_socket() -> io::Result<(UnixStream, UnixStream)> {
-    let (mut writer, reader) = UnixStream::pair()?;
+/// A TCP socket with bytes waiting in it (the other end wrote them and
+/// they are never read), and the other end, to keep open.
+fn readable_socket() -> io::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let mut writer = TcpStream::connect(listener.local_addr()?)?;
+    let (reader, _) = listener.accept()?;
     writer.write_all(b"never read")?;
     reader.set_nonblocking(true)?;
     Ok((reader, writer))
 }
 
-/// The hog on `async_await`'s runtime.
+/// The hog on `async_await`'s runtime, with the server's wait (readiness
+/// or a deadline) and a `peek` after it.
 fn budget_async_await() -> io::Result<u64> {
     let (reader, _writer) = readable_socket()?;
     let waits = Rc::new(Cell::new(0));
     let counted = waits.clone();
     async_await::block_on(async move {
         let reader = async_await::Async::new(reader)?;
+        // The first wait finds the socket not yet reported, and parks: only
+        // after it is the socket known to be ready, and the count starts.
+        reader.readable(None).await;
         let other_ran = Rc::new(Cell::new(false));
         let flag = other_ran.clone();
         async_await::spawn(async move { flag.set(true) });
+        let far = Some(Instant::now() + Duration::from_secs(60));
+        let mut buf = [0u8; 16];
         while !other_ran.get() && counted.get() < CAP {
-            // Ready at once after the first report: level-triggered, and
-            // the readiness is never cleared (nothing is read).
-            reader.readable(None).await;
+            // Ready at once: level-triggered, and the readiness is never
+            // cleared (the bytes are only peeked at).
+            reader.readable(far).await;
+            reader.get_ref().peek(&mut buf)?;
             counted.set(counted.get() + 1);
         }
         Ok(())
@@ -118,32 +152,66 @@ fn budget_async_await() -> io::Result<u64> {
     Ok(waits.get())
 }
 
+/// How the tokio hog waits.
+#[derive(Clone, Copy)]
+enum TokioWait {
+    /// `tokio_ref`'s own wait (`waits::wait`: `readable()`, a deadline,
+    /// shutdown), then a `try_peek`-like non-blocking `peek` on std's side.
+    Server,
+    /// tokio's own I/O future, `TcpStream::peek().await`.
+    Peek,
+}
+
 /// The hog on tokio's current-thread runtime.
-fn budget_tokio() -> io::Result<u64> {
+fn budget_tokio(how: TokioWait) -> io::Result<u64> {
     let (reader, _writer) = readable_socket()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let reader = tokio::net::UnixStream::from_std(reader)?;
+        let reader = tokio::net::TcpStream::from_std(reader)?;
+        // As above: the first wait may park; the count starts after it.
+        reader.readable().await?;
         let other_ran = Arc::new(AtomicBool::new(false));
         let flag = other_ran.clone();
         tokio::spawn(async move { flag.store(true, Ordering::Relaxed) });
+        let mut stop = tokio_ref::waits::Stop::install();
+        let far = Some(Instant::now() + Duration::from_secs(60));
+        let mut buf = [0u8; 16];
         let mut waits = 0;
         while !other_ran.load(Ordering::Relaxed) && waits < CAP {
-            // Ready at once: tokio keeps the readiness until an EAGAIN.
-            reader.readable().await?;
+            match how {
+                TokioWait::Server => {
+                    tokio_ref::waits::wait(reader.readable(), far, &mut stop).await;
+                    // A peek that does not wait: `try_io` runs the call.
+                    reader.try_io(tokio::io::Interest::READABLE, || {
+                        socket_peek(&reader, &mut buf)
+                    })?;
+                }
+                TokioWait::Peek => drop(reader.peek(&mut buf).await?),
+            }
             waits += 1;
         }
         Ok(waits)
     })
 }
 
+/// `recv(MSG_PEEK)` on a tokio socket, through std's `peek` on a borrowed
+/// copy of the fd (std's `TcpStream` has `peek`, tokio's only an async one).
+fn socket_peek(stream: &tokio::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    use std::os::fd::AsFd;
+    let std_stream = TcpStream::from(stream.as_fd().try_clone_to_owned()?);
+    std_stream.peek(buf)
+}
+
+/// µs per read of each round on the worker, and through the pool; the
+/// process's threads before and after.
+type Pool = (Vec<f64>, Vec<f64>, (usize, usize));
+
 /// µs per read on the worker, and through `spawn_blocking`, a round of
 /// each in turn; and the process's threads before and after.
-fn blocking_pool() -> io::Result<(Vec<f64>, Vec<f64>, (usize, usize))> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/numbers.txt");
-    let file = Arc::new(File::open(path)?);
+fn blocking_pool() -> io::Result<Pool> {
+    let file = Arc::new(File::open(NUMBERS)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -64,7 +64,7 @@ async fn accept_loop(acceptor: Acceptor, service: Arc<Service>, places: Places) 
     // same fd every time.
     let mut listener =
         unsafe { AsyncFd::register_with_interest(Listening(acceptor), Interest::READABLE) }?;
-    let stop = Stop::new();
+    let stop = Stop::install();
     let mut tasks = JoinSet::new();
     loop {
         let now = Instant::now();

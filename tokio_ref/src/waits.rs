@@ -30,8 +30,8 @@ pub enum Wake {
 pub struct Stop(watch::Receiver<bool>);
 
 impl Stop {
-    /// The channel, its sender handed to `plumbing`'s shutdown hook.
-    pub fn new() -> Stop {
+    /// Makes the channel, and hands its sender to `plumbing`'s shutdown hook.
+    pub fn install() -> Stop {
         let (sender, receiver) = watch::channel(false);
         shutdown::on_request(move || {
             // Fails only when no receiver is left: nobody to wake.
