@@ -7,19 +7,18 @@
 //! ```
 //!
 //! - **The budget.** One task, the *hog*, waits again and again for a
-//!   socket that stays readable (bytes wait in it, only peeked at): each
-//!   wait is ready at once. Before its loop it spawns a second task, which
-//!   only records that it ran. How many waits does the hog make before the
-//!   other task gets the thread? On `async_await`'s runtime with its wait;
-//!   on tokio's current-thread runtime with `tokio_ref`'s wait
-//!   (`readable()`, a deadline, shutdown), and with tokio's own I/O
-//!   future (`peek().await`).
-//! - **The blocking pool.** A cached `pread` of `www/numbers.txt` (the whole
-//!   file, into a 4 KiB buffer),
-//!   made on the worker, against the same read sent to tokio's blocking
-//!   pool with `spawn_blocking` and awaited (what `tokio::fs` does for each
-//!   call): microseconds per read, rounds taken in turn, the median and the
-//!   spread of the rounds.
+//!   socket that stays readable (bytes wait in it, never read; the last
+//!   hog only peeks at them): each wait is ready at once. Before its loop
+//!   it spawns a second task, which only records that it ran. How many
+//!   waits does the hog make before the other task gets the thread? On
+//!   `async_await`'s runtime with its wait; on tokio's current-thread
+//!   runtime with `tokio_ref`'s wait (`readable()`, a deadline, shutdown),
+//!   and with tokio's own I/O future (`peek().await`).
+//! - **The blocking pool.** A cached `pread` of `www/numbers.txt` (the
+//!   whole file, into a 4 KiB buffer), made on the worker, against the same
+//!   read sent to tokio's blocking pool with `spawn_blocking` and awaited
+//!   (what `tokio::fs` does for each call): microseconds per read, rounds
+//!   taken in turn, the median and the spread of the rounds.
 
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -56,13 +55,13 @@ fn main() -> io::Result<()> {
     writeln!(out, "| --- | --- |").unwrap();
     writeln!(
         out,
-        "| `async_await`: its wait (`readable(deadline)`), then a peek | {} |",
+        "| `async_await`: its wait (`readable(deadline)`) | {} |",
         shown(hand_made)
     )
     .unwrap();
     writeln!(
         out,
-        "| tokio: `tokio_ref`'s wait (`readable()`, a deadline, shutdown), then a peek | {} |",
+        "| tokio: `tokio_ref`'s wait (`readable()`, a deadline, shutdown) | {} |",
         shown(server)
     )
     .unwrap();
@@ -125,7 +124,7 @@ fn readable_socket() -> io::Result<(TcpStream, TcpStream)> {
 }
 
 /// The hog on `async_await`'s runtime, with the server's wait (readiness
-/// or a deadline) and a `peek` after it.
+/// or a deadline).
 fn budget_async_await() -> io::Result<u64> {
     let (reader, _writer) = readable_socket()?;
     let waits = Rc::new(Cell::new(0));
@@ -139,12 +138,10 @@ fn budget_async_await() -> io::Result<u64> {
         let flag = other_ran.clone();
         async_await::spawn(async move { flag.set(true) });
         let far = Some(Instant::now() + Duration::from_secs(60));
-        let mut buf = [0u8; 16];
         while !other_ran.get() && counted.get() < CAP {
             // Ready at once: level-triggered, and the readiness is never
-            // cleared (the bytes are only peeked at).
+            // cleared (nothing is read).
             reader.readable(far).await;
-            reader.get_ref().peek(&mut buf)?;
             counted.set(counted.get() + 1);
         }
         Ok(())
@@ -156,7 +153,7 @@ fn budget_async_await() -> io::Result<u64> {
 #[derive(Clone, Copy)]
 enum TokioWait {
     /// `tokio_ref`'s own wait (`waits::wait`: `readable()`, a deadline,
-    /// shutdown), then a `try_peek`-like non-blocking `peek` on std's side.
+    /// shutdown); nothing is read, so the socket stays ready.
     Server,
     /// tokio's own I/O future, `TcpStream::peek().await`.
     Peek,
@@ -183,10 +180,6 @@ fn budget_tokio(how: TokioWait) -> io::Result<u64> {
             match how {
                 TokioWait::Server => {
                     tokio_ref::waits::wait(reader.readable(), far, &mut stop).await;
-                    // A peek that does not wait: `try_io` runs the call.
-                    reader.try_io(tokio::io::Interest::READABLE, || {
-                        socket_peek(&reader, &mut buf)
-                    })?;
                 }
                 TokioWait::Peek => drop(reader.peek(&mut buf).await?),
             }
@@ -194,14 +187,6 @@ fn budget_tokio(how: TokioWait) -> io::Result<u64> {
         }
         Ok(waits)
     })
-}
-
-/// `recv(MSG_PEEK)` on a tokio socket, through std's `peek` on a borrowed
-/// copy of the fd (std's `TcpStream` has `peek`, tokio's only an async one).
-fn socket_peek(stream: &tokio::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
-    use std::os::fd::AsFd;
-    let std_stream = TcpStream::from(stream.as_fd().try_clone_to_owned()?);
-    std_stream.peek(buf)
 }
 
 /// µs per read of each round on the worker, and through the pool; the
