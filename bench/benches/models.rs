@@ -40,11 +40,8 @@ fn main() {
         let server =
             Server::start(&workspace.bin_dir.join(binary), &[]).expect("the server starts");
         let addr = server.addr;
-        // tokio_ref is measured as a reference, not a model: say so.
-        let label = match compare::REFERENCES.contains(&binary.as_str()) {
-            true => format!("{binary} (reference)"),
-            false => binary.clone(),
-        };
+        // As the tables name it: `tokio_ref (reference)` for a reference.
+        let label = compare::shown_name(binary, &[]);
         let mut client = TcpStream::connect(addr).expect("connect");
         client.set_nodelay(true).expect("TCP_NODELAY");
         criterion.bench_function(&format!("single/{label}"), |b| {

@@ -99,7 +99,7 @@ pub const REFERENCES: &[&str] = &["tokio_ref"];
 
 /// How a table names a variant: its binary and flags, and `(reference)`
 /// after a reference's.
-fn shown_name(binary: &str, args: &[&str]) -> String {
+pub fn shown_name(binary: &str, args: &[&str]) -> String {
     let mut name = std::iter::once(binary)
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
