@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "async_await",
+    version,
     about = "Futures: an async fn per connection on a small executor and reactor (polling/epoll), one thread.\n\
              An .await that is not ready returns to the executor; the thread blocks only in epoll_wait."
 )]

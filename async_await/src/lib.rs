@@ -68,6 +68,9 @@
 //!   and `writable` futures, `sleep_until` and the timers.
 //! - `server`: the accept task and the `async fn` per connection.
 //! - `sys`: the two `polling` calls that take an fd on trust.
+//! - `cli`: [`Args`], the command line (the common flags, `--help`,
+//!   `--version`), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 //!
 //! `polling` is the one dependency of the runtime (docs/src/contract.md §1): a thin safe
 //! layer over epoll. `socket2` sets the sockets non-blocking. No tokio, no
@@ -93,5 +96,6 @@ pub const PORT: u16 = 7011;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "async_await",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[Variant::default_with(Limits::NONE)],
 }];

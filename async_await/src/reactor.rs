@@ -392,7 +392,7 @@ impl<T: AsFd> Drop for Async<T> {
 // ANCHOR_END: async
 
 // ANCHOR: ready
-/// What a [`Ready`] future saw first.
+/// What a `Ready` future ([`Async::readable`], [`Async::writable`]) saw first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wake {
     /// The socket is ready (or, spuriously, may be: try and see).

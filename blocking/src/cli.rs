@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "blocking",
+    version,
     about = "Blocking I/O, iterative: one connection at a time, served start to end.\n\
              Blocks in accept(2), then in read(2)/write(2) on that one connection; the rest wait in the backlog."
 )]

@@ -45,6 +45,9 @@
 //!
 //! # Layout
 //! - `server`: the accept loop and the per-connection pull loop.
+//! - `cli`: [`Args`], the command line (the common flags, `--help`,
+//!   `--version`), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 //!
 //! [`serve_client`] (the pull loop [`serve_connection`], then the close) is
 //! public: `threaded` runs it on a thread per connection and `forking` in a
@@ -69,6 +72,7 @@ pub const PORT: u16 = 7001;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "blocking",
+    version: env!("CARGO_PKG_VERSION"),
     // One connection at a time: the next waits in the backlog.
     variants: &[Variant::default_with(Limits {
         at_a_time: Some(1),

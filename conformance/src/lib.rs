@@ -101,6 +101,11 @@ pub struct Target {
     /// `bad_flag` case expects each refused like the common flags' (exit
     /// 2, a first line naming the flag, the usage).
     pub bad_model_flags: Vec<Vec<String>>,
+    /// The version `--version` must print after the binary's name: its
+    /// crate's, as the model declares it ([`Binary::version`], taken by
+    /// [`declared`]). A target made otherwise (the bench's cores) has none,
+    /// and the `version` case then checks only that a version is printed.
+    pub version: Option<String>,
 }
 
 impl Target {
@@ -115,6 +120,7 @@ impl Target {
             spins: false,
             process_per_connection: false,
             bad_model_flags: Vec::new(),
+            version: None,
         }
     }
 
@@ -179,17 +185,17 @@ impl Target {
 }
 
 /// Every variant of every binary in `binaries` (a model crate's
-/// `BINARIES`), as targets; `path` gives a binary's file by name
-/// (`env!("CARGO_BIN_EXE_<name>")`).
+/// `BINARIES`), as targets with the binary's version; `path` gives a
+/// binary's file by name (`env!("CARGO_BIN_EXE_<name>")`).
 pub fn declared(binaries: &[Binary], path: impl Fn(&str) -> &'static str) -> Vec<Target> {
     binaries
         .iter()
         .flat_map(|binary| {
             let file = path(binary.name);
-            binary
-                .variants
-                .iter()
-                .map(move |variant| Target::declared(binary.name, file, variant))
+            binary.variants.iter().map(move |variant| Target {
+                version: Some(binary.version.to_string()),
+                ..Target::declared(binary.name, file, variant)
+            })
         })
         .collect()
 }

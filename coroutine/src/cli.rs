@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "coroutine",
+    version,
     about = "Green threads (may): a coroutine per connection, running the blocking server's loop.\n\
              A read with no data parks the coroutine, not the thread; only may's epoll_wait blocks a worker."
 )]

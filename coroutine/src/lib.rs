@@ -74,6 +74,9 @@
 //!   may's configuration, and `GreenSocket`, may's socket as the blocking
 //!   pull loop sees it.
 //! - `sys`: handing an accepted socket to may (`FromRawFd`).
+//! - `cli`: [`Args`], the command line (the common flags and [`Green`]),
+//!   in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 //!
 //! `may` is the model. `crossbeam`'s `WaitGroup` is how the main thread
 //! waits for the coroutines at shutdown (as in `threaded`).
@@ -95,6 +98,7 @@ pub const PORT: u16 = 7010;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "coroutine",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[
         Variant::default_with(Limits::NONE),
         Variant::flags(&["--workers", "2"]),

@@ -8,6 +8,7 @@ use crate::Trigger;
 #[derive(clap::Parser)]
 #[command(
     name = "epoll",
+    version,
     about = "I/O multiplexing with epoll(7): an interest list kept in the kernel, level- or edge-triggered, N worker threads.\n\
              Blocks only in epoll_wait, until one of its fds is ready or the earliest deadline."
 )]
@@ -29,6 +30,7 @@ pub struct Args {
 #[derive(clap::Parser)]
 #[command(
     name = "epoll-mio",
+    version,
     about = "I/O multiplexing with epoll(7) through mio: edge-triggered, tokens, a waker, N worker threads.\n\
              Blocks only in mio's Poll::poll (epoll_wait), until one of its fds is ready or the earliest deadline."
 )]

@@ -94,6 +94,9 @@
 //! # Layout
 //! - `server.rs`: the raw epoll loop.
 //! - `mio_server.rs`: the same loop on mio.
+//! - `cli.rs`: [`Args`] and [`MioArgs`], the two command lines (the common
+//!   flags, `--trigger`, [`Workers`]), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 //! - The timer heap and the table of connections by token are
 //!   `plumbing::timers` and `plumbing::table`, shared with signal_driven
 //!   and uring.
@@ -125,6 +128,7 @@ pub const EPOLL_MIO_PORT: u16 = 7008;
 pub const BINARIES: &[Binary] = &[
     Binary {
         name: "epoll",
+        version: env!("CARGO_PKG_VERSION"),
         variants: &[
             Variant::default_with(Limits::NONE),
             Variant::flags(&["--trigger", "edge"]),
@@ -137,6 +141,7 @@ pub const BINARIES: &[Binary] = &[
     },
     Binary {
         name: "epoll-mio",
+        version: env!("CARGO_PKG_VERSION"),
         variants: &[
             Variant::default_with(Limits::NONE),
             Variant {

@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "forking",
+    version,
     about = "Blocking I/O, a process per connection (fork(2) after accept), or N preforked worker processes.\n\
              Each child blocks in read(2)/write(2) on its one connection; the parent blocks in accept(2)."
 )]

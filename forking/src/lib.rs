@@ -81,6 +81,9 @@
 //! - `children`: the parent's table of live children and the reaper.
 //! - `sys`: the unsafe calls, `fork`, `_exit` and the child's signal
 //!   handler, each under a `// SAFETY:` comment.
+//! - `cli`: [`Args`], the command line (the common flags and `--workers`),
+//!   in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 
 use plumbing::model::{Binary, Limits, Variant};
 
@@ -99,6 +102,7 @@ pub const PORT: u16 = 7002;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "forking",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[
         // A process per connection, each with an fd table of its own.
         Variant::default_with(Limits {

@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "nonblocking",
+    version,
     about = "Non-blocking I/O, busy-polled: one loop tries accept, read and write on everything, with no readiness call.\n\
              Never blocks: EAGAIN means try again on the next pass, so it burns a core even when idle."
 )]

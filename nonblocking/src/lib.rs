@@ -45,6 +45,9 @@
 //!
 //! # Layout
 //! - `server`: the busy-poll loop.
+//! - `cli`: [`Args`], the command line (the common flags, `--help`,
+//!   `--version`), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 
 use plumbing::model::{Binary, Limits, Variant};
 
@@ -64,6 +67,7 @@ pub const PORT: u16 = 7004;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "nonblocking",
+    version: env!("CARGO_PKG_VERSION"),
     // It never sleeps: a whole CPU even idle.
     variants: &[Variant::default_with(Limits {
         spins: true,

@@ -1,6 +1,11 @@
 //! The flags every server takes (docs/src/contract.md §2). Models add their own flags beside
 //! these with `#[command(flatten)]`; clap refuses anything else with a line
 //! naming the flag, the usage, and exit code 2.
+//!
+//! `--help` and `--version` are clap's, declared on each model's own
+//! command (`#[command(name = "epoll", version, ...)]` in its `cli.rs`), not
+//! here: `version` reads the version of the crate it is written in, so only
+//! there does `epoll --version` print epoll's.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,11 +68,20 @@ pub fn parse_bytes(text: &str, min: usize, max: usize) -> Result<usize, String> 
     Ok(bytes)
 }
 
-/// Parses the command line into a model's `Args`. `--help` prints and exits
-/// 0. Any mistake prints one line naming the flag, then the usage, on stderr,
-/// and exits 2 (docs/src/contract.md §2); clap alone would omit the usage for a bad value.
+/// Parses the command line into a model's `Args`. `--help` and `--version`
+/// print and exit 0. Any mistake prints one line naming the flag, then the
+/// usage, on stderr, and exits 2 (docs/src/contract.md §2); clap alone would omit the usage for a bad value.
 pub fn parse<Args: clap::Parser>() -> Args {
-    match Args::try_parse() {
+    parse_with(Args::command())
+}
+
+/// [`parse`] with `command`, the `Args`' own command line changed at run
+/// time: a core's, named for the core by [`run_core`](crate::run_core).
+pub(crate) fn parse_with<Args: clap::FromArgMatches>(mut command: clap::Command) -> Args {
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|matches| Args::from_arg_matches(&matches));
+    match parsed {
         Ok(args) => args,
         Err(err)
             if matches!(
@@ -80,7 +94,7 @@ pub fn parse<Args: clap::Parser>() -> Args {
         Err(err) => {
             let rendered = err.to_string();
             let first_line = rendered.lines().next().unwrap_or("error: bad command line");
-            let usage = Args::command().render_usage();
+            let usage = command.render_usage();
             eprintln!("{first_line}\n{usage}\nFor more information, try '--help'.");
             std::process::exit(2);
         }

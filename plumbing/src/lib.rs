@@ -17,7 +17,7 @@
 //!
 //! ```ignore
 //! #[derive(clap::Parser)]
-//! #[command(name = "blocking", about = "...two lines: the model, where it blocks...")]
+//! #[command(name = "blocking", version, about = "...two lines: the model, where it blocks...")]
 //! struct Args {
 //!     #[command(flatten)]
 //!     common: plumbing::CommonArgs,
@@ -37,11 +37,16 @@
 //! # Layout
 //!
 //! - [`args`]: [`CommonArgs`], the flags every server takes, and [`parse`].
-//! - [`start`]: [`run`], [`Server`], [`listen`], [`raise_fd_limit`].
+//! - [`start`]: [`run`] (and [`run_reuse_port`], [`run_core`]), [`Server`],
+//!   [`listen`], [`raise_fd_limit`]; a start-up error's one line, naming
+//!   the address or the path that failed.
+//! - [`model`]: what a model crate declares about its binaries (`BINARIES`):
+//!   their versions, the flag variants worth running, and their limits, for
+//!   the conformance suite and the bench.
 //! - [`reuse_port`]: refusing a port another process holds, when the
 //!   listeners are bound with SO_REUSEPORT (which would let them share it).
 //! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
-//! - [`trace`]: the `--trace` lines, and the [`trace!`] macro.
+//! - [`trace`](mod@trace): the `--trace` lines, and the [`trace!`] macro.
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
 //! - [`accept`]: the blocking accept loop of the models that hand each client
 //!   to a thread or a process, refusing clients cleanly when out of fds.

@@ -48,6 +48,9 @@ pub struct Variant {
 pub struct Binary {
     /// The binary's name (`epoll-mio`).
     pub name: &'static str,
+    /// Its crate's version, `env!("CARGO_PKG_VERSION")`: what `--version`
+    /// prints after the name (`epoll-mio 0.1.0`), as the suite checks.
+    pub version: &'static str,
     /// Its variants.
     pub variants: &'static [Variant],
 }

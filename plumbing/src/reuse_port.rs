@@ -43,7 +43,9 @@ const LISTEN: &str = "0A";
 
 // ANCHOR: refuse_if_shared
 /// Fails with `AddrInUse` if a socket other than `listener` listens on its
-/// address (see the module docs): call it once `listener` is listening.
+/// address (see the module docs): call it once `listener` is listening. The
+/// error says why as the kernel's own refusal does, without the address,
+/// which the caller's line names (`cannot listen on ADDR: ...`).
 pub fn refuse_if_shared(listener: &TcpListener) -> io::Result<()> {
     let addr = listener.local_addr()?;
     // The socket's inode, the number /proc/net/tcp lists it by.
@@ -62,9 +64,7 @@ pub fn refuse_if_shared(listener: &TcpListener) -> io::Result<()> {
     match shared {
         true => Err(io::Error::new(
             io::ErrorKind::AddrInUse,
-            format!(
-                "address in use: another process listens on {addr} (SO_REUSEPORT would share the port with it)"
-            ),
+            "Address already in use: another process listens on it (SO_REUSEPORT would share the port)",
         )),
         false => Ok(()),
     }
@@ -169,7 +169,7 @@ mod tests {
         let refused = refuse_if_shared(&second).expect_err("shares the port");
         assert_eq!(refused.kind(), io::ErrorKind::AddrInUse);
         assert!(
-            refused.to_string().starts_with("address in use: "),
+            refused.to_string().starts_with("Address already in use: "),
             "{refused}"
         );
     }

@@ -35,8 +35,11 @@ pub struct Server {
 
 /// Starts a server: raises the fd limit, loads the site, sets up `/cpu`,
 /// takes over SIGINT/SIGTERM, binds, prints `listening on ADDR`, then calls
-/// `serve`. A start-up failure prints one line `NAME: what: why` and gives
-/// exit code 1; a clean return from `serve` gives 0.
+/// `serve`. A start-up failure prints one line `NAME: what: why`, where
+/// *what* names the address or the path that failed (`epoll: cannot listen
+/// on 127.0.0.1:7007: Address already in use (os error 98)`, `epoll: --root
+/// /nope: No such file or directory (os error 2)`), and gives exit code 1;
+/// a clean return from `serve` gives 0.
 pub fn run(
     name: &str,
     default_port: u16,
@@ -48,7 +51,7 @@ pub fn run(
 
 /// The command line of a model's *core* (each model crate's
 /// `examples/*_core.rs`: the model as first written, before its hardening):
-/// the common flags and nothing else.
+/// the common flags and nothing else. [`run_core`] names it for the core.
 #[derive(clap::Parser)]
 #[command(about = "A model's core: the model as first written, before its hardening.")]
 struct CoreArgs {
@@ -57,12 +60,17 @@ struct CoreArgs {
 }
 
 /// Parses the common flags and [`run`]s a model's core, named `name`.
+/// `--version` prints `name` and the version of this crate, which parses
+/// the core's flags: a core is an example, with no version of its own.
 pub fn run_core(
-    name: &str,
+    name: &'static str,
     default_port: u16,
     serve: impl FnOnce(Server) -> io::Result<()>,
 ) -> ExitCode {
-    let args: CoreArgs = crate::parse();
+    let command = <CoreArgs as clap::CommandFactory>::command()
+        .name(name)
+        .version(env!("CARGO_PKG_VERSION"));
+    let args: CoreArgs = crate::args::parse_with(command);
     // A core answers from the compiled-in site only: opening and reading a
     // `--root` file when the protocol asks (`files`) is the full server's.
     if args.common.root.is_some() {
@@ -96,7 +104,7 @@ fn run_listening(
     trace::enable(args.trace);
     match start(default_port, args, reuse_port).and_then(|server| {
         announce(server.addr)?;
-        serve(server).map_err(|e| Failure("serve", e))
+        serve(server).map_err(|e| Failure("serve".into(), e))
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(what, err)) => {
@@ -112,22 +120,25 @@ fn run_listening(
 fn resolve_root(root: &std::path::Path) -> io::Result<std::path::PathBuf> {
     let resolved = root.canonicalize()?;
     if !resolved.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::NotADirectory,
-            "not a directory",
-        ));
+        // As the kernel says it, so that the line reads like the others.
+        return Err(nix::errno::Errno::ENOTDIR.into());
     }
     Ok(resolved)
 }
 
-/// A start-up step that failed, and why.
-struct Failure(&'static str, io::Error);
+/// A start-up step that failed, and why. The step names what it worked on
+/// (`cannot listen on 127.0.0.1:7007`, `--root /nope`), so that the one
+/// line a user sees says which address or which path to fix.
+struct Failure(String, io::Error);
 
 fn start(default_port: u16, args: &CommonArgs, reuse_port: bool) -> Result<Server, Failure> {
     raise_fd_limit();
     let site = match &args.root {
         None => Site::Embedded,
-        Some(root) => Site::directory(resolve_root(root).map_err(|e| Failure("--root", e))?),
+        Some(root) => {
+            let failed = |e| Failure(format!("--root {}", root.display()), e);
+            Site::directory(resolve_root(root).map_err(failed)?)
+        }
     };
     let proto = match args.proto {
         ProtoArg::Http => Proto::Http,
@@ -136,21 +147,20 @@ fn start(default_port: u16, args: &CommonArgs, reuse_port: bool) -> Result<Serve
     let mut service = Service::new(proto, site);
     service.idle_timeout = Duration::from_secs(args.idle_timeout);
     service.burn_cpu = burn_thread_cpu;
-    shutdown::install().map_err(|e| Failure("signals", e))?;
+    shutdown::install().map_err(|e| Failure("signals".into(), e))?;
 
-    let addr = args
+    let requested = args
         .addr
         .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)));
-    let listener = listen(addr, reuse_port).map_err(|e| Failure("cannot listen", e))?;
+    let cannot_listen = |e| Failure(format!("cannot listen on {requested}"), e);
+    let listener = listen(requested, reuse_port).map_err(cannot_listen)?;
     if reuse_port {
         // The kernel let the bind join any SO_REUSEPORT listener of this
         // user on the port: refuse if one belongs to another process.
-        crate::reuse_port::refuse_if_shared(&listener).map_err(|e| Failure("cannot listen", e))?;
+        crate::reuse_port::refuse_if_shared(&listener).map_err(cannot_listen)?;
     }
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Failure("cannot listen", e))?;
-    shut_down_on_request(&listener).map_err(|e| Failure("cannot listen", e))?;
+    let addr = listener.local_addr().map_err(cannot_listen)?;
+    shut_down_on_request(&listener).map_err(cannot_listen)?;
     let max_conns = usize::try_from(args.max_conns).unwrap_or(usize::MAX);
     Ok(Server {
         listener,
@@ -204,7 +214,7 @@ fn announce(addr: SocketAddr) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "listening on {addr}")
         .and_then(|()| stdout.flush())
-        .map_err(|e| Failure("stdout", e))
+        .map_err(|e| Failure("stdout".into(), e))
 }
 
 /// `/cpu/<us>`: keeps the calling thread on the CPU until its own CPU clock

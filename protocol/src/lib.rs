@@ -48,7 +48,7 @@
 //! - [`request`]: finding and parsing a request head.
 //! - [`route`]: from a request target to a file or a teaching route.
 //! - [`site`]: the embedded default site, `--root` directories, path safety.
-//! - [`response`] (private): status lines, headers, bodies made in chunks.
+//! - `response` (private): status lines, headers, bodies made in chunks.
 //! - [`service`]: the configuration every connection shares.
 //! - [`limits`]: every limit and timeout, with the reason for its value.
 //! - [`error`]: [`Rejection`], why a request was refused, and its status.

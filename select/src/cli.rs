@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "select",
+    version,
     about = "I/O multiplexing with select(2): one thread, non-blocking sockets, fd bitmaps rebuilt every round.\n\
              Blocks only in select(2), until some fd is ready or the earliest deadline; fds >= 1024 are refused."
 )]
@@ -19,6 +20,7 @@ pub struct Args {
 #[derive(clap::Parser)]
 #[command(
     name = "poll",
+    version,
     about = "I/O multiplexing with poll(2): one thread, non-blocking sockets, an array of (fd, events).\n\
              Blocks only in poll(2), until some fd is ready or the earliest deadline; no fd-number limit."
 )]

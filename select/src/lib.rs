@@ -62,6 +62,18 @@
 //! curl -s http://127.0.0.1:7005/numbers.txt
 //! strace -e trace=select,accept4,recvfrom,sendto target/release/select
 //! ```
+//!
+//! # Layout
+//! - `event_loop`: the loop both binaries share: accept, read, write,
+//!   deadlines, over whichever wait call it is given.
+//! - `wait`: what the loop asks of its wait call (the `Wait` trait: the
+//!   listener, the connections and their interest, a deadline) and what the
+//!   call answers (`Report`).
+//! - `select`: the wait call of `select`, two fd sets rebuilt every call.
+//! - `poll`: the wait call of `poll`, an array of `pollfd`.
+//! - `cli`: [`Args`] and [`PollArgs`], the two command lines (the common
+//!   flags, `--help`, `--version`), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with them.
 
 mod cli;
 mod event_loop;
@@ -85,6 +97,7 @@ pub const POLL_PORT: u16 = 7006;
 pub const BINARIES: &[Binary] = &[
     Binary {
         name: "select",
+        version: env!("CARGO_PKG_VERSION"),
         // fds at or above FD_SETSIZE cannot be watched: refused.
         variants: &[Variant::default_with(Limits {
             fd_limit: Some(1024),
@@ -93,6 +106,7 @@ pub const BINARIES: &[Binary] = &[
     },
     Binary {
         name: "poll",
+        version: env!("CARGO_PKG_VERSION"),
         variants: &[Variant::default_with(Limits::NONE)],
     },
 ];

@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "signal_driven",
+    version,
     about = "Signal-driven I/O: every socket queues a real-time signal carrying its fd when it becomes ready (O_ASYNC, F_SETSIG).\n\
              Blocks only in sigtimedwait, until a signal is queued or the earliest deadline."
 )]

@@ -78,6 +78,9 @@
 //! - `server.rs`: the loop: wait for a signal, serve its fd.
 //! - `sys.rs`: the calls nix does not wrap: `F_SETSIG`, `sigtimedwait`
 //!   and the `siginfo` it fills, `RLIMIT_SIGPENDING`.
+//! - `cli.rs`: [`Args`], the command line (the common flags and
+//!   `--sigpending`), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 
 mod cli;
 mod server;
@@ -96,6 +99,7 @@ pub const PORT: u16 = 7009;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "signal_driven",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[
         Variant::default_with(Limits::NONE),
         // A queue of one signal: nearly every event overflows into SIGIO.

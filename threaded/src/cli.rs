@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "threaded",
+    version,
     about = "Blocking I/O, a thread per connection (or a pool of N threads fed through a channel).\n\
              Each thread blocks in read(2)/write(2) on its own connection; the main thread blocks in accept(2)."
 )]

@@ -71,6 +71,9 @@
 //!
 //! # Layout
 //! - `server`: the accept loop, a thread per connection, and the pool.
+//! - `cli`: [`Args`], the command line (the common flags and [`Threads`]),
+//!   in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 //!
 //! `crossbeam` earns its place: its channel has the capacity-0 rendezvous
 //! the pool needs, and its `WaitGroup` is how the main thread waits for the
@@ -92,6 +95,7 @@ pub const PORT: u16 = 7003;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "threaded",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[
         Variant::default_with(Limits {
             thread_per_connection: true,

@@ -6,6 +6,7 @@
 #[derive(clap::Parser)]
 #[command(
     name = "tokio_ref",
+    version,
     about = "The reference: the async_await server's async fn per connection on tokio.\n\
              --workers 1 is tokio's current-thread runtime, more its multi-threaded (work-stealing) one."
 )]

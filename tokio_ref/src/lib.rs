@@ -89,6 +89,7 @@ pub const PORT: u16 = 7013;
 /// reference row.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "tokio_ref",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[
         Variant::default_with(Limits::NONE),
         Variant::flags(&["--workers", "2"]),

@@ -8,6 +8,7 @@ use crate::Shots;
 #[derive(clap::Parser)]
 #[command(
     name = "uring",
+    version,
     about = "Asynchronous I/O with io_uring: accept, recv and send are submitted to the kernel, which completes them.\n\
              Blocks only in io_uring_enter, until at least one operation has completed."
 )]

@@ -16,9 +16,9 @@
 //!   it completes every time data arrives. Where the kernel refuses either
 //!   (the first completion is EINVAL), the loop falls back to one accept per
 //!   client and one `recv` per read; `--shots single` chooses that from the
-//!   start. (The buffer ring needs 5.19 too, so on its own only the `recv`
-//!   fallback can happen, on 5.19; the accept fallback is reached through
-//!   the flag.)
+//!   start. (The ring itself needs 6.1, see **Limits**, so on a kernel this
+//!   server starts on, the fallbacks are for a kernel or a sandbox that
+//!   refuses multishot; the flag reaches them anywhere.)
 //! - Each connection has at most one `recv`, one `send` and one file
 //!   operation in flight. The
 //!   `recv` names a *provided buffer ring* (a pool of 256 buffers of 4 KiB),
@@ -34,7 +34,8 @@
 //!   `read`), when the protocol asks: nothing in the loop blocks on a disk.
 //! - The wait asks for as many completions as the last round brought, and
 //!   holds on at most 50 µs for them (`min_wait`, Linux 6.12; one at a time
-//!   before): under load, one `io_uring_enter` brings back a round's worth.
+//!   before, see **Limits**): under load, one `io_uring_enter` brings back
+//!   a round's worth.
 //! - Deadlines (a `/delay`, the 408, the idle timeout) live in the same heap
 //!   as epoll's (`plumbing::timers`); one `IORING_OP_TIMEOUT` in flight for
 //!   the earliest of them wakes the loop.
@@ -88,9 +89,24 @@
 //! ## Limits
 //! - io_uring must be there and allowed: at start the ring is built and
 //!   probed for every operation used, and the buffer ring registered; where
-//!   that fails (seccomp, `kernel.io_uring_disabled`, a kernel before 5.19),
-//!   the server prints one line and exits 1 (`cargo run -p uring --example
-//!   without_io_uring -- target/release/uring` shows it).
+//!   that fails, the server prints one line saying why and exits 1
+//!   (`cargo run -p uring --example without_io_uring --
+//!   target/release/uring` shows it). EPERM: a seccomp filter, or `sysctl
+//!   kernel.io_uring_disabled` (Linux 6.6+; the line names its value when
+//!   it is set). ENOSYS: a kernel without io_uring.
+//! - Linux 6.1 or later: the ring is set up with `IORING_SETUP_SINGLE_ISSUER`
+//!   (6.0) and `IORING_SETUP_DEFER_TASKRUN` (6.1), and an older kernel
+//!   refuses the setup with EINVAL; the line says the ring needs 6.1 and
+//!   which kernel this is. Everything else the server uses is older:
+//!   multishot accept and the buffer ring (5.19), multishot `recv` (6.0).
+//! - The batching wait needs Linux 6.12 (`IORING_FEAT_MIN_TIMEOUT`). From
+//!   6.1 to 6.11 the server runs all the same and every wait is for one
+//!   completion, as `--trace` says at start: the same answers, for more
+//!   `io_uring_enter` calls per request under load. It is a saving, not a
+//!   need, so it turns no kernel away. The flag is read at start, not
+//!   learnt from an error: before 6.12 the kernel refuses `min_wait_usec`
+//!   with EINVAL only in a call that submitted nothing, and returns at once,
+//!   without waiting, from one that submitted something.
 //! - `--max-conns N`: client N+1 gets `503 Service Unavailable`.
 //! - One thread, one ring.
 //!
@@ -103,7 +119,8 @@
 //!
 //! # Layout
 //! - `server.rs`: the loop: queue, submit and wait, complete; its accept
-//!   side in `server/accept.rs`, its timeout in `server/timer.rs`.
+//!   side in `server/accept.rs`, its timeout in `server/timer.rs`, and the
+//!   `--root` files, opened and read through the ring, in `server/file.rs`.
 //! - `client.rs`: one connection, what it has in flight, and its stash.
 //! - `ops.rs`: the operations, as `user_data` names them, `queue`, and
 //!   what a `recv` completion says (`Received`). `queue` is the one caller
@@ -111,6 +128,9 @@
 //!   operation's memory alive until its completion.
 //! - `sys.rs`: the unsafe part: the ring and its probe, queueing an
 //!   operation, the buffer pool, adopting an accepted fd.
+//! - `cli.rs`: [`Args`], the command line (the common flags and
+//!   `--shots`), in the library so that the book's test
+//!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 
 mod cli;
 mod client;
@@ -135,6 +155,7 @@ pub const PORT: u16 = 7012;
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "uring",
+    version: env!("CARGO_PKG_VERSION"),
     variants: &[
         Variant::default_with(Limits::NONE),
         // One accept per client and one recv per read, as before 6.0.

@@ -1,4 +1,5 @@
-//! The process itself: flags, start-up failures, signals, `--trace`, `--help`.
+//! The process itself: flags, start-up failures, signals, `--trace`,
+//! `--help`, `--version`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -19,12 +20,12 @@ pub fn cases() -> Vec<Case> {
         ),
         Case::new(
             "port_in_use_exit_1",
-            "An address in use (held plainly, with SO_REUSEPORT, or by a first copy of the same server): one clear line, no panic, exit 1.",
+            "An address in use (held plainly, with SO_REUSEPORT, or by a first copy of the same server): one line naming the server, the address and the cause, no panic, exit 1.",
             port_in_use,
         ),
         Case::new(
             "missing_root_exit_1",
-            "A --root that does not exist: one clear line, exit 1.",
+            "A --root that does not exist: one line naming the server, the path and the cause, exit 1.",
             missing_root,
         ),
         Case::new(
@@ -48,6 +49,11 @@ pub fn cases() -> Vec<Case> {
             trace_lines,
         ),
         Case::new("help", "--help names the model and exits 0.", help),
+        Case::new(
+            "version",
+            "--version prints one line, the binary's name and its crate's version, and exits 0.",
+            version,
+        ),
     ]
 }
 
@@ -79,9 +85,10 @@ fn bad_flag(target: &Target) -> Outcome {
     Ok(())
 }
 
-/// A start-up failure: exit 1, one clean line on stderr that mentions
-/// `mentions` (no panic text), and no `listening on` line.
-fn expect_start_failure(exited: &Exited, mentions: &str) -> Outcome {
+/// A start-up failure: exit 1, one clean line on stderr (no panic text)
+/// that starts with the server's name and mentions each of `mentions` (what
+/// failed, and why), and no `listening on` line.
+fn expect_start_failure(target: &Target, exited: &Exited, mentions: &[&str]) -> Outcome {
     check(exited.status.code() == Some(1), || {
         format!("{:?}", exited.status)
     })?;
@@ -90,12 +97,28 @@ fn expect_start_failure(exited: &Exited, mentions: &str) -> Outcome {
         stderr.lines().count() == 1 && !stderr.contains("panicked"),
         || format!("stderr is not one clean line: {stderr:?}"),
     )?;
-    check(stderr.contains(mentions), || {
-        format!("{stderr:?} does not mention {mentions:?}")
+    let name = binary_name(target);
+    check(stderr.starts_with(&format!("{name}: ")), || {
+        format!("{stderr:?} does not start with {name:?}")
     })?;
+    for mention in mentions {
+        check(stderr.contains(mention), || {
+            format!("{stderr:?} does not mention {mention:?}")
+        })?;
+    }
     check(exited.stdout.is_empty(), || {
         format!("said {:?} on stdout", exited.stdout)
     })
+}
+
+/// The name of the target's binary file (`epoll-mio`), which its error
+/// lines and `--version` start with.
+fn binary_name(target: &Target) -> &str {
+    target
+        .binary
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
 }
 
 /// The port is held three ways, and the server must refuse each: by a
@@ -128,11 +151,12 @@ fn port_in_use(target: &Target) -> Outcome {
 const START_LIMIT: Duration = Duration::from_secs(10);
 
 /// Starts the server on `taken`, which `holder` listens on, and expects it
-/// to refuse.
+/// to refuse with a line that names the address and says it is in use.
 fn refuses_port_of(target: &Target, taken: SocketAddr, holder: &str) -> Outcome {
+    let taken = taken.to_string();
     target
-        .run_to_exit(&["--addr", &taken.to_string()], START_LIMIT)
-        .and_then(|exited| expect_start_failure(&exited, "in use"))
+        .run_to_exit(&["--addr", &taken], START_LIMIT)
+        .and_then(|exited| expect_start_failure(target, &exited, &[&taken, "in use"]))
         .map_err(|e| format!("beside {holder}: {e}"))
 }
 
@@ -147,10 +171,16 @@ fn reuse_port_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// The line names the flag with the path as given (`--root /no/such/dir`),
+/// and the cause.
 fn missing_root(target: &Target) -> Outcome {
     let args = ["--addr", "127.0.0.1:0", "--root", "/no/such/dir"];
     let exited = target.run_to_exit(&args, Duration::from_secs(10))?;
-    expect_start_failure(&exited, "--root")
+    expect_start_failure(
+        target,
+        &exited,
+        &["--root /no/such/dir", "No such file or directory"],
+    )
 }
 
 fn stop_by_signal(target: &Target, signal: Signal) -> Outcome {
@@ -212,15 +242,41 @@ fn trace_lines(target: &Target) -> Outcome {
 fn help(target: &Target) -> Outcome {
     let exited = target.run_to_exit(&["--help"], Duration::from_secs(5))?;
     check(exited.status.success(), || format!("{:?}", exited.status))?;
-    let name = target
-        .binary
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
+    let name = binary_name(target);
     check(exited.stdout.contains(name), || {
         format!("--help does not name {name}")
     })?;
     check(exited.stdout.contains("--idle-timeout"), || {
         "--help lists no flags".into()
     })
+}
+
+/// `--version` prints exactly `NAME VERSION` (`epoll-mio 0.1.0`): the
+/// version the model declares, or, for a target that declares none, one
+/// that reads as a version (numbers between dots).
+fn version(target: &Target) -> Outcome {
+    let exited = target.run_to_exit(&["--version"], Duration::from_secs(5))?;
+    check(exited.status.success(), || {
+        format!("{:?}, stderr {:?}", exited.status, exited.stderr)
+    })?;
+    let stdout = &exited.stdout;
+    check(stdout.lines().count() == 1, || {
+        format!("not one line: {stdout:?}")
+    })?;
+    let name = binary_name(target);
+    let printed = stdout.trim_end().strip_prefix(&format!("{name} "));
+    let Some(printed) = printed else {
+        return Err(format!("{stdout:?} does not start with {name:?}"));
+    };
+    match &target.version {
+        Some(declared) => check(printed == declared, || {
+            format!("{stdout:?} is not version {declared}")
+        }),
+        None => check(
+            printed
+                .split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())),
+            || format!("{printed:?} in {stdout:?} is not a version"),
+        ),
+    }
 }
