@@ -78,8 +78,9 @@ pub struct Loop {
     /// operations, which needs the ring the queue borrows).
     completions: Vec<(u64, i32, u32)>,
     /// How many completions the next wait asks for: as many as the last
-    /// round brought (0 or 1: just one, with no batching wait). `None` once
-    /// the kernel refused the batching wait (before Linux 6.12).
+    /// round brought (0 or 1: just one, with no batching wait). `None`
+    /// where the kernel has no batching wait (before Linux 6.12): every
+    /// wait is for one.
     batch: Option<usize>,
     /// Shutdown was requested and acted on.
     stopping: bool,
@@ -90,6 +91,16 @@ impl Loop {
     /// Takes the ring and the buffer pool that `main` set up and probed.
     pub fn new(ring: crate::Ring, server: plumbing::Server, shots: Shots) -> io::Result<Loop> {
         let crate::Ring { ring, pool } = ring;
+        // The batching wait needs 6.12, which says so in a feature flag.
+        // Asked at start, not learnt from an EINVAL: before 6.12 the kernel
+        // refuses `min_wait_usec` only in a call that submitted nothing;
+        // one that submitted something returns at once, without waiting.
+        let batching = ring.params().is_feature_min_timeout();
+        if !batching {
+            trace!(
+                "no batching wait (IORING_FEAT_MIN_TIMEOUT, Linux 6.12): one completion per wait"
+            );
+        }
         Ok(Loop {
             ring,
             pool,
@@ -106,7 +117,7 @@ impl Loop {
             timespec: Timespec::new(),
             now: Instant::now(),
             completions: Vec::new(),
-            batch: Some(0),
+            batch: batching.then_some(0),
             stopping: false,
         })
     }
@@ -185,7 +196,8 @@ impl Loop {
     /// operation in the ring (a timeout), not an argument of this call, so
     /// a retry cannot stretch it. EBUSY: completions overflowed the queue
     /// and the kernel holds the rest; taking some makes room, so go on.
-    /// EINVAL from the batching wait: a kernel before 6.12; wait for one.
+    /// A kernel before 6.12 has no batching wait: `batch` is `None` from
+    /// the start (`Loop::new`), and every wait is for one.
     fn wait(&mut self) -> io::Result<()> {
         loop {
             let result = match self.batch {
@@ -208,10 +220,6 @@ impl Loop {
                     trace!("io_uring_enter: nothing within {BATCH_WAIT_US} µs (ETIME)");
                     self.batch = Some(0);
                     return Ok(());
-                }
-                Err(err) if err.raw_os_error() == Some(libc::EINVAL) && self.batch.is_some() => {
-                    trace!("io_uring_enter: no batching wait here (EINVAL): one at a time");
-                    self.batch = None;
                 }
                 Err(err) if err.raw_os_error() == Some(libc::EBUSY) => return Ok(()),
                 Err(err) => return Err(err),

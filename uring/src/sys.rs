@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 
 use io_uring::types::BufRingEntry;
 use io_uring::{IoUring, Probe, opcode, squeue};
+use nix::libc;
 
 /// Submission queue entries. The completion queue gets four times as many:
 /// every connection has up to two operations in flight, and a burst of
@@ -44,22 +45,32 @@ const NEEDED: [(u8, &str); 8] = [
     (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
 ];
 
+/// The oldest kernel that can set up the ring: `IORING_SETUP_DEFER_TASKRUN`
+/// came in Linux 6.1 (`SINGLE_ISSUER` in 6.0). Everything else the server
+/// needs is older: multishot accept and the buffer ring (5.19), multishot
+/// `recv` (6.0), the operations it probes for (5.6 at the latest).
+pub const OLDEST_KERNEL: &str = "6.1";
+
 /// Sets up a ring and checks that the kernel knows every operation the
 /// server uses. The error is one line, for the start-up message: io_uring
-/// can be missing (a kernel before 5.1), switched off (`sysctl
-/// kernel.io_uring_disabled`) or forbidden (a seccomp filter, as in many
-/// containers), and each shows up here, not at the first request.
+/// can be missing, switched off (`sysctl kernel.io_uring_disabled`),
+/// forbidden (a seccomp filter, as in many containers) or too old for
+/// this ring, and each shows up here, not at the first request.
 pub fn ring() -> Result<(IoUring, Pool), String> {
     let ring = IoUring::builder()
         .setup_cqsize(4 * ENTRIES)
         .setup_single_issuer()
         .setup_defer_taskrun()
         .build(ENTRIES)
-        .map_err(|err| format!("io_uring_setup failed: {err}"))?;
+        .map_err(|err| {
+            let kernel = read_proc("/proc/sys/kernel/osrelease");
+            let disabled = read_proc("/proc/sys/kernel/io_uring_disabled");
+            setup_failed(&err, kernel.as_deref(), disabled.as_deref())
+        })?;
     let mut probe = Probe::new();
     ring.submitter()
         .register_probe(&mut probe)
-        .map_err(|err| format!("cannot probe the ring (a kernel before 5.6?): {err}"))?;
+        .map_err(|err| format!("cannot probe the ring: {err}"))?;
     let missing: Vec<&str> = NEEDED
         .iter()
         .filter(|(code, _)| !probe.is_supported(*code))
@@ -69,8 +80,43 @@ pub fn ring() -> Result<(IoUring, Pool), String> {
         return Err(format!("the kernel lacks {}", missing.join(", ")));
     }
     let pool = Pool::new(&ring, POOL_BUFFERS, POOL_BUFFER_SIZE)
-        .map_err(|err| format!("cannot register a buffer ring (a kernel before 5.19?): {err}"))?;
+        .map_err(|err| format!("cannot register a buffer ring: {err}"))?;
     Ok((ring, pool))
+}
+
+/// Why `io_uring_setup` failed, in one line: the error, then what most
+/// likely caused it on this machine. `kernel` is the running kernel's
+/// release, `disabled` the value of `sysctl kernel.io_uring_disabled`
+/// (Linux 6.6 and later); `None` where they could not be read.
+fn setup_failed(err: &io::Error, kernel: Option<&str>, disabled: Option<&str>) -> String {
+    let why = match err.raw_os_error() {
+        // The kernel refuses a setup flag it does not know.
+        Some(libc::EINVAL) => format!(
+            "the ring needs Linux {OLDEST_KERNEL} or later (IORING_SETUP_DEFER_TASKRUN); \
+             this kernel is {}",
+            kernel.unwrap_or("of unknown version")
+        ),
+        // 1: only for CAP_SYS_ADMIN and kernel.io_uring_group; 2: for none.
+        Some(libc::EPERM) if disabled.is_some_and(|value| value != "0") => format!(
+            "switched off by sysctl kernel.io_uring_disabled = {}",
+            disabled.unwrap_or_default()
+        ),
+        Some(libc::EPERM) => {
+            "forbidden, most likely by a seccomp filter (as in many containers)".into()
+        }
+        Some(libc::ENOSYS) => "this kernel has no io_uring (built without CONFIG_IO_URING, \
+                               or before 5.1), or a seccomp filter answers ENOSYS"
+            .into(),
+        _ => return format!("io_uring_setup failed: {err}"),
+    };
+    format!("io_uring_setup failed: {err}: {why}")
+}
+
+/// A one-line file of /proc, trimmed; `None` where it cannot be read.
+fn read_proc(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|text| text.trim().to_owned())
 }
 
 /// Queues one operation; submits the queue first if it is full.
@@ -204,3 +250,68 @@ impl Pool {
     }
 }
 // ANCHOR_END: pool
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup_error(errno: i32, kernel: Option<&str>, disabled: Option<&str>) -> String {
+        setup_failed(&io::Error::from_raw_os_error(errno), kernel, disabled)
+    }
+
+    /// Before 6.1 the kernel refuses the ring's flags with a bare EINVAL:
+    /// the line says which kernel the ring needs and which one this is.
+    #[test]
+    fn an_old_kernel_hears_which_kernel_the_ring_needs() {
+        let line = setup_error(libc::EINVAL, Some("5.15.0-91-generic"), Some("0"));
+        assert_eq!(
+            line,
+            "io_uring_setup failed: Invalid argument (os error 22): the ring needs \
+             Linux 6.1 or later (IORING_SETUP_DEFER_TASKRUN); this kernel is 5.15.0-91-generic"
+        );
+        let unknown = setup_error(libc::EINVAL, None, None);
+        assert!(
+            unknown.ends_with("this kernel is of unknown version"),
+            "{unknown}"
+        );
+    }
+
+    /// EPERM: the sysctl where it is set, a seccomp filter otherwise.
+    #[test]
+    fn forbidden_says_by_what() {
+        let prefix = "io_uring_setup failed: Operation not permitted (os error 1): ";
+        for (disabled, cause) in [
+            (
+                Some("2"),
+                "switched off by sysctl kernel.io_uring_disabled = 2",
+            ),
+            (
+                Some("1"),
+                "switched off by sysctl kernel.io_uring_disabled = 1",
+            ),
+            (Some("0"), "forbidden, most likely by a seccomp filter"),
+            (None, "forbidden, most likely by a seccomp filter"),
+        ] {
+            let line = setup_error(libc::EPERM, Some("6.8.0"), disabled);
+            assert!(
+                line.starts_with(&format!("{prefix}{cause}")),
+                "{disabled:?}: {line}"
+            );
+        }
+        let missing = setup_error(libc::ENOSYS, Some("6.8.0"), None);
+        assert!(missing.contains("CONFIG_IO_URING"), "{missing}");
+    }
+
+    /// Any other error is passed on as the kernel gave it; every line is one line.
+    #[test]
+    fn other_errors_pass_through_on_one_line() {
+        assert_eq!(
+            setup_error(libc::ENOMEM, Some("6.8.0"), Some("0")),
+            "io_uring_setup failed: Cannot allocate memory (os error 12)"
+        );
+        for errno in [libc::EINVAL, libc::EPERM, libc::ENOSYS, libc::ENOMEM] {
+            let line = setup_error(errno, Some("5.15.0"), Some("2"));
+            assert_eq!(line.lines().count(), 1, "{line:?}");
+        }
+    }
+}

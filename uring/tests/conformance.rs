@@ -81,6 +81,8 @@ fn without_io_uring() -> Outcome {
 /// This test binary again, `ONE_CASE` only, io_uring forbidden, with
 /// `IOMODELS_REQUIRE` set to `require` (or unset).
 fn again(require: Option<&str>) -> Result<Output, String> {
+    // Checked here, in the parent: the child may not allocate the error.
+    common::seccomp_arch().map_err(|e| e.to_string())?;
     let harness = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut command = Command::new(harness);
     command
@@ -91,7 +93,7 @@ fn again(require: Option<&str>) -> Result<Output, String> {
     }
     // SAFETY: the closure runs in the forked child before exec and only
     // makes two prctl calls, which are async-signal-safe; it allocates
-    // nothing and takes no lock.
+    // nothing (the architecture was checked above) and takes no lock.
     unsafe { command.pre_exec(common::forbid_io_uring) };
     command
         .output()
