@@ -22,7 +22,9 @@ fn host_port(text: &str) -> Result<String, String> {
 #[derive(Parser)]
 #[command(
     name = "bench",
-    about = "Load generator for the iomodels servers (load, echo, hold)"
+    version,
+    about = "Load generator for the iomodels servers (load, echo, hold), and the lab \
+             that compares them (compare, cores, timeline)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -52,11 +54,17 @@ pub enum Mode {
 /// `bench timeline`'s flags.
 #[derive(clap::Args)]
 pub struct TimelineArgs {
-    /// Only these servers, comma-separated (`epoll,uring`).
+    /// Only these servers, comma-separated (`epoll,uring`) [default: every
+    /// server].
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// Where to write timelines/<server>.{svg,json} [default: docs/src/results].
-    #[arg(long, value_name = "DIR")]
+    /// Write into the book's results (docs/src/results), as the book's
+    /// timelines are made.
+    #[arg(long)]
+    pub book: bool,
+    /// Where to write `timelines/SERVER.{svg,json}` [default:
+    /// target/timeline; docs/src/results with --book].
+    #[arg(long, value_name = "DIR", conflicts_with = "book")]
     pub out: Option<std::path::PathBuf>,
 }
 
@@ -67,8 +75,13 @@ pub struct CoresArgs {
     /// all): fails if one does not. For CI; writes nothing.
     #[arg(long)]
     pub quick: bool,
-    /// Where to write cores.json and cores.md [default: docs/src/results].
-    #[arg(long, value_name = "DIR")]
+    /// Write into the book's results (docs/src/results), as the book's
+    /// cores.md is made.
+    #[arg(long)]
+    pub book: bool,
+    /// Where to write cores.json and cores.md [default: target/cores;
+    /// docs/src/results with --book].
+    #[arg(long, value_name = "DIR", conflicts_with = "book")]
     pub out: Option<std::path::PathBuf>,
     /// Write cores.md again from cores.json, without running anything.
     #[arg(long, conflicts_with = "quick")]
@@ -82,9 +95,10 @@ pub struct CompareArgs {
     /// with no model flags: under two minutes once built, for CI.
     #[arg(long, conflicts_with = "book")]
     pub quick: bool,
-    /// The run the book's results come from: 5 rounds of 2 s, holds of
-    /// 19,000 for 3 s, and the wrk scenario (see the README for how long it
-    /// takes).
+    /// The run the book's results come from, written into the book
+    /// (docs/src/results): 5 rounds of 2 s, holds of 19,000 for 3 s, and
+    /// the wrk scenario (see the README for how long it takes). With
+    /// --sweeps, the book's sweeps; with --redraw, the book's tables.
     #[arg(long)]
     pub book: bool,
     /// Instead of the scenarios, the sweeps: how each model's cost grows
@@ -93,13 +107,14 @@ pub struct CompareArgs {
     /// connections held; 3 rounds of 1 s per step. Writes sweeps.json,
     /// sweeps.md and the curves (--quick runs a short sweep after the
     /// scenarios).
-    #[arg(long, conflicts_with_all = ["quick", "book", "scenario"])]
+    #[arg(long, conflicts_with_all = ["quick", "scenario"])]
     pub sweeps: bool,
     /// Rounds per cell, interleaved across the servers (default: 3; 1 with
     /// --quick, 5 with --book).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub rounds: Option<u32>,
-    /// Only these servers: binary names or variant names, comma-separated (`epoll,uring`).
+    /// Only these servers: binary names or variant names, comma-separated
+    /// (`epoll,uring`) [default: every server, and nginx when installed].
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Only these scenarios, comma-separated: keepalive, close, 64k, delay,
@@ -107,13 +122,14 @@ pub struct CompareArgs {
     /// by default; all with --book).
     #[arg(long, value_delimiter = ',')]
     pub scenario: Vec<String>,
-    /// Where to write compare.json, compare.md and the charts (default:
-    /// docs/src/results, or target/compare-quick with --quick).
-    #[arg(long)]
+    /// Where to write compare.json, compare.md and the charts [default:
+    /// target/compare, target/compare-quick with --quick; docs/src/results
+    /// with --book].
+    #[arg(long, value_name = "DIR", conflicts_with = "book")]
     pub out: Option<std::path::PathBuf>,
-    /// Measure nothing: draw the charts and write the book's tables
-    /// (compare.md, chapters.md; sweeps.md) again from the compare.json
-    /// (and sweeps.json) in --out.
+    /// Measure nothing: draw the charts and write the tables (compare.md,
+    /// chapters.md; sweeps.md) again from the compare.json (and
+    /// sweeps.json) in --out (the book's, with --book).
     #[arg(long)]
     pub redraw: bool,
 }
@@ -137,7 +153,8 @@ pub struct EchoArgs {
     #[arg(long, default_value_t = 2.0)]
     pub timeout: f64,
     /// The server's PID: count what it costs per message (CPU, system
-    /// calls, context switches), its threads and children included.
+    /// calls, context switches), its threads and children included
+    /// [default: none; only the bench's own CPU is measured].
     #[arg(long)]
     pub pid: Option<u32>,
     /// Print the report as JSON on stdout (the table goes to stderr).
@@ -164,7 +181,8 @@ pub struct HoldArgs {
     #[arg(short = 'd', long, default_value_t = 30.0)]
     pub duration: f64,
     /// The server's PID: report its memory and CPU, and count what it
-    /// costs per HEAD (CPU, system calls, context switches).
+    /// costs per HEAD (CPU, system calls, context switches) [default:
+    /// none; only the bench's own memory and CPU are measured].
     #[arg(long)]
     pub pid: Option<u32>,
     /// Seconds a HEAD may wait for its answer.
@@ -184,7 +202,7 @@ pub struct LoadArgs {
     /// Concurrent connections.
     #[arg(short = 'c', long, default_value_t = 10)]
     pub connections: usize,
-    /// Run for this many seconds.
+    /// Run for this many seconds [default: 10, unless -n is given].
     #[arg(short = 'd', long, conflicts_with = "requests")]
     pub duration: Option<f64>,
     /// Run until this many requests are answered or failed.
@@ -210,7 +228,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub head: bool,
     /// The server's PID: count what it costs per request (CPU, system
-    /// calls, context switches), its threads and children included.
+    /// calls, context switches), its threads and children included
+    /// [default: none; only the bench's own CPU is measured].
     #[arg(long)]
     pub pid: Option<u32>,
     /// Print the report as JSON on stdout (the table goes to stderr).

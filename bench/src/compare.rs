@@ -33,10 +33,12 @@ use plumbing::model::Limits;
 use serde::{Deserialize, Serialize};
 
 mod cell;
+mod progress;
 mod scenario;
 mod sweep;
 
 pub use cell::{Cell, Round, median, spread};
+pub use progress::Progress;
 pub use scenario::{Better, Durations, Scenario};
 pub use sweep::{BUSY, MemoryLine, SERVER_ARGS, Sweep, memory_line};
 
@@ -188,12 +190,24 @@ impl Server {
     /// Starts `binary` with `args` on a free port and waits up to 10 s for
     /// its `listening on` line.
     pub fn start(binary: &Path, args: &[String]) -> io::Result<Server> {
+        Server::launch(binary, args, false)
+    }
+
+    /// As [`Server::start`]; with `keep_stderr`, a server that does not
+    /// start is waited for and the error names the first line it printed
+    /// on stderr (`io_uring_setup failed: ...`). Only for a server that is
+    /// stopped at once: a running server's stderr is never read, and would
+    /// fill.
+    fn launch(binary: &Path, args: &[String], keep_stderr: bool) -> io::Result<Server> {
         let mut child = Command::new(binary)
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(match keep_stderr {
+                true => Stdio::piped(),
+                false => Stdio::null(),
+            })
             .spawn()?;
         let stdout = child
             .stdout
@@ -212,21 +226,27 @@ impl Server {
             .trim()
             .strip_prefix("listening on ")
             .and_then(|a| a.parse().ok());
-        let mut server = Server {
+        let Some(addr) = addr else {
+            // It printed no address: it has exited, or is stuck. Either
+            // way it is ended here, and what it said is the error.
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut said = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
+            }
+            return Err(io::Error::other(match said.lines().next() {
+                Some(first) => first.trim().to_string(),
+                None => format!("no `listening on` line (got {line:?})"),
+            }));
+        };
+        let server = Server {
             pid: child.id(),
             child: Some(child),
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            addr,
         };
-        match addr {
-            Some(addr) => {
-                server.addr = addr;
-                settle_and_pin(server.pid());
-                Ok(server)
-            }
-            None => Err(io::Error::other(format!(
-                "no `listening on` line (got {line:?})"
-            ))),
-        }
+        settle_and_pin(server.pid());
+        Ok(server)
     }
 
     /// Starts nginx with `repo`'s `bench/nginx/nginx.sh` on a free port,
@@ -316,13 +336,11 @@ fn settle_and_pin(pid: u32) {
 /// Pins process or thread `pid` (0: this one) to `cpu`: the server on CPU 0, the
 /// bench on CPU 1, so neither steals from the other and the ratios between
 /// servers hold. Best effort: on a machine with one CPU the call fails and
-/// nothing is pinned. (A server inherits the bench's CPU when it starts,
-/// and is moved to its own as soon as it listens.)
-pub fn pin(pid: u32, cpu: usize) {
+/// nothing is pinned: `false`. (A server inherits the bench's CPU when it
+/// starts, and is moved to its own as soon as it listens.)
+pub fn pin(pid: u32, cpu: usize) -> bool {
     let mut set = nix::sched::CpuSet::new();
-    if set.set(cpu).is_ok() {
-        let _ = nix::sched::sched_setaffinity(Pid::from_raw(pid as i32), &set);
-    }
+    set.set(cpu).is_ok() && nix::sched::sched_setaffinity(Pid::from_raw(pid as i32), &set).is_ok()
 }
 
 /// Starts `variant` with `extra` flags after its model flags: its binary in
@@ -336,6 +354,31 @@ pub fn start(variant: &Variant, extra: &[&str], workspace: &Workspace) -> Result
         false => Server::start(&workspace.bin_dir.join(&variant.binary), &args),
     };
     started.map_err(|err| format!("start: {err}"))
+}
+
+/// Whether `variant` can run on this machine at all: it is started once,
+/// as a run would start it, and stopped. `Err` is why not, in the server's
+/// own words: `uring` where io_uring is missing, refused or too old says
+/// which. compare gives such a server `n/a` cells instead of failing each
+/// of them after its run.
+pub fn can_start(variant: &Variant, workspace: &Workspace) -> Result<(), String> {
+    let started = match variant.static_only {
+        true => Server::nginx(&workspace.root),
+        false => Server::launch(
+            &workspace.bin_dir.join(&variant.binary),
+            &variant.args,
+            true,
+        ),
+    };
+    match started {
+        Ok(_server) => Ok(()), // stopped when dropped
+        Err(err) => {
+            // The server's line starts with its name: `uring: ...`.
+            let text = err.to_string();
+            let prefix = format!("{}: ", variant.binary);
+            Err(text.strip_prefix(&prefix).unwrap_or(&text).to_string())
+        }
+    }
 }
 
 /// Runs one round of `scenario` against `variant`, on a server started for
@@ -358,22 +401,35 @@ pub struct Workspace {
     pub binaries: Vec<String>,
     /// Where their release builds land.
     pub bin_dir: PathBuf,
+    /// cargo's target directory: where a run writes unless told otherwise.
+    pub target_dir: PathBuf,
     /// The repository (for `bench/nginx/nginx.sh`).
     pub root: PathBuf,
 }
 
 impl Workspace {
-    /// The book's results directory, where `bench cores` and `bench
-    /// timeline` write by default, wherever they are run from.
+    /// The book's results directory, which a run writes only when asked
+    /// (`--book`), wherever it is run from.
     pub fn results(&self) -> PathBuf {
         self.root.join("docs/src/results")
+    }
+
+    /// Where a run writes: the book's results with `book`, otherwise
+    /// `target/NAME`, so that a reader's run never rewrites the book.
+    pub fn out(&self, book: bool, name: &str) -> PathBuf {
+        match book {
+            true => self.results(),
+            false => self.target_dir.join(name),
+        }
     }
 }
 
 /// Every binary target of the workspace but `bench`, with the directory
-/// its release build lands in: from `cargo metadata`.
+/// its release build lands in: from `cargo metadata` of the workspace this
+/// bench was built in, wherever it is run from (or of the directory it is
+/// run in, if that workspace is gone).
 pub fn workspace() -> io::Result<Workspace> {
-    let output = Command::new(cargo())
+    let output = cargo_command()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .stderr(Stdio::inherit())
         .output()?;
@@ -405,6 +461,7 @@ pub fn workspace() -> io::Result<Workspace> {
     Ok(Workspace {
         binaries,
         bin_dir: Path::new(target_dir).join("release"),
+        target_dir: PathBuf::from(target_dir),
         root: PathBuf::from(root),
     })
 }
@@ -413,7 +470,7 @@ pub fn workspace() -> io::Result<Workspace> {
 /// to a new thread (`cargo run --release -p forking --example spawn_cost --
 /// --json`), pinned to CPU 0 like the servers. Its JSON object, as printed.
 pub fn spawn_cost() -> io::Result<serde_json::Value> {
-    let mut child = Command::new(cargo())
+    let mut child = cargo_command()
         .args([
             "run",
             "--release",
@@ -452,7 +509,7 @@ pub fn spawn_cost() -> io::Result<serde_json::Value> {
 /// Builds every server's `targets` (`--bins`, or `--examples` for the
 /// cores) in release mode; cargo skips what is fresh.
 pub fn build(targets: &str) -> io::Result<()> {
-    let status = Command::new(cargo())
+    let status = cargo_command()
         .args([
             "build",
             "--release",
@@ -468,9 +525,17 @@ pub fn build(targets: &str) -> io::Result<()> {
     }
 }
 
-/// The cargo that runs us (`CARGO` under `cargo run`), or `cargo`.
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+/// The cargo that runs us (`CARGO` under `cargo run`), or `cargo`, in the
+/// workspace this bench was built in, wherever it is run from (or in the
+/// directory it is run in, if that workspace is gone).
+fn cargo_command() -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = Command::new(cargo);
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if built_in.join("Cargo.toml").exists() {
+        command.current_dir(built_in);
+    }
+    command
 }
 
 #[cfg(test)]

@@ -418,10 +418,23 @@ impl Totals {
         let seconds = self.elapsed.as_secs_f64().max(1e-9);
         let micros = |d: Duration| d.as_secs_f64() * 1e6;
         let ticks = self.server_cpu.as_ref().map_err(Clone::clone);
-        // The total: task-clock's nanoseconds, or /proc's ticks without it.
+        // The total: task-clock's nanoseconds, or /proc's ticks without it,
+        // when they saw enough to count (as a user without perf events, a
+        // short run's ticks are often none at all: that is not 0 µs).
         let total = match self.count("cpu_ns") {
             Some(Ok(ns)) => Ok(ns as f64 / 1e3),
-            _ => ticks.clone().map(|c| micros(c.user + c.system)),
+            perf => {
+                let why = match perf {
+                    Some(Err(why)) => why,
+                    _ => "no perf counter".to_string(),
+                };
+                ticks.clone().and_then(|c| match c.user + c.system {
+                    ticked if ticked >= ENOUGH_TICKS => Ok(micros(ticked)),
+                    _ => Err(format!(
+                        "{why}; the kernel's 10 ms ticks saw too little of the CPU to count it"
+                    )),
+                })
+            }
         };
         // The split: /proc's proportion of the total. Where the ticks saw
         // less than half of the total (many short-lived processes, each
@@ -472,6 +485,11 @@ impl Totals {
         }
     }
 }
+
+/// The least CPU time the 10 ms ticks of `/proc` must have seen to stand in
+/// for `task-clock`: ten ticks, so that rounding each process down to a
+/// tick is at most a tenth of the total.
+const ENOUGH_TICKS: Duration = Duration::from_millis(100);
 
 /// Why the server's figures are missing when the bench was not told its PID.
 const NO_PID: &str = "no --pid: the server was not measured";
@@ -713,6 +731,29 @@ mod tests {
             Some(0.5),
             "the share needs no work to divide by"
         );
+    }
+
+    /// Without perf events (a user who is not root), the ticks stand in for
+    /// the total only when they saw enough: a short run they saw none of
+    /// is "not counted", with why, not 0 µs.
+    #[test]
+    fn without_perf_too_few_ticks_are_not_a_zero() {
+        let mut short = totals(0, Ok(10));
+        short
+            .counts
+            .push(("cpu_ns", Err("perf events not allowed".into())));
+        let costs = short.per(1_000, Unit::Request);
+        assert_eq!((costs.cpu_us, costs.cpu_share), (None, None));
+        let why = &costs.missing["cpu_us_per_request"];
+        assert!(
+            why.contains("perf events not allowed") && why.contains("ticks"),
+            "{why}"
+        );
+        assert!(costs.line().starts_with("- µs CPU"), "{}", costs.line());
+        let mut long = totals(1000, Ok(10));
+        long.counts
+            .push(("cpu_ns", Err("perf events not allowed".into())));
+        assert_eq!(long.per(100_000, Unit::Request).cpu_us, Some(10.0));
     }
 
     /// The client was the limit only when its core was full and the

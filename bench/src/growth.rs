@@ -19,7 +19,8 @@ use serde_json::Value;
 use crate::chart::{self, Axis, Line};
 use crate::compare::{self, BUSY, Cell, MemoryLine, Variant, median, memory_line};
 use crate::cost::short;
-use crate::report::{WRITTEN, anchored, markdown};
+use crate::machine::Machine;
+use crate::report::{WRITTEN, anchored, machine, markdown};
 
 /// One sweep as read back: its ladder, and a row of cells per server.
 struct Sweep {
@@ -34,6 +35,8 @@ struct Run {
     run_s: f64,
     idle: Sweep,
     concurrency: Sweep,
+    /// What the sweeps ran on (`None`: a run from before it was recorded).
+    machine: Option<Machine>,
 }
 
 fn read(json: &Value) -> Result<Run, String> {
@@ -66,6 +69,7 @@ fn read(json: &Value) -> Result<Run, String> {
         run_s: json["run_s"].as_f64().unwrap_or(0.0),
         idle: sweep("idle-sweep")?,
         concurrency: sweep("concurrency-sweep")?,
+        machine: machine(json)?,
     })
 }
 
@@ -302,6 +306,10 @@ fn markdown_file(run: &Run) -> String {
         &(memory_table(run, &rows(&run.idle, |_| true)) + &legend(run)),
     ));
     text.push_str(&anchored("idle-headline", &headline(run)));
+    text.push_str(&anchored(
+        "machine",
+        &Machine::markdown(run.machine.as_ref()),
+    ));
     let mut binaries: Vec<&str> = run
         .idle
         .rows

@@ -108,25 +108,35 @@
 //! `scenarios` (each `name`, `heading`, `title`, `better`,
 //! `per_unit_costs`), `rows` (each `server` and `cells`: `outcome` `ran`
 //! with every round, each `value`, `note`, `extra`, `server` and `client`
-//! as above; or `cannot` or `failed`, with `why`), and `spawn`, the fork
-//! against a thread.
+//! as above; or `cannot` or `failed`, with `why`), `spawn`, the fork
+//! against a thread, and `machine`, what the run was measured on
+//! ([`machine::Machine`]; `sweeps.json` has it too).
 //!
 //! # Layout
-//! - [`compare`]: `bench compare`, every model through the same scenarios.
-//! - [`chart`]: its SVG bar charts.
-//! - [`clients`]: the sources' thread-per-client clients (ten sleepers,
-//!   100 hello threads) and `ab`.
+//! - [`cli`]: the command line of every mode, as a library module (the
+//!   book's command test parses with it).
 //! - [`load`]: the HTTP load engine.
 //! - [`echo`]: the echo driver.
 //! - [`hold`]: the long-connection holder.
 //! - [`cost`]: what the server costs, counted by the kernel: CPU time,
 //!   system calls and context switches per request.
 //! - [`procfs`]: memory and CPU from `/proc`.
-//! - [`report`]: the charts and the book's tables, from `compare.json`.
 //! - [`response`]: the client-side response parser.
 //! - [`stats`]: error kinds, histograms, percentiles.
 //! - [`target`]: URLs and requests.
 //! - [`net`]: connect helpers and the fd limit.
+//! - [`clients`]: the sources' thread-per-client clients (ten sleepers,
+//!   100 hello threads) and `ab`.
+//! - [`compare`]: `bench compare`, every model through the same scenarios,
+//!   and its sweeps.
+//! - [`machine`]: what a run was measured on, recorded with it.
+//! - [`report`]: the charts and the book's tables, from `compare.json`.
+//! - [`growth`]: the sweeps' tables and curves, from `sweeps.json`.
+//! - [`chart`]: the SVG bar and line charts.
+//! - [`cores`]: `bench cores`, the conformance suite against each model's
+//!   core.
+//! - [`timeline`]: `bench timeline`, every server under `strace` through
+//!   one choreography, drawn as swimlanes and a Perfetto trace.
 //! - `sys`: the one unsafe call, a perf counter's filter.
 
 pub mod chart;
@@ -139,6 +149,7 @@ pub mod echo;
 pub mod growth;
 pub mod hold;
 pub mod load;
+pub mod machine;
 pub mod net;
 pub mod procfs;
 pub mod report;

@@ -12,6 +12,22 @@ use bench::stats::megabytes;
 use bench::target::Target;
 use clap::Parser;
 
+/// Why bench stopped: a command line it cannot act on (exit 2, as for
+/// clap's own usage errors: a `--pid` with no process, an `--only` that
+/// names no server), or a run that failed or measured nothing (exit 1).
+enum Failure {
+    /// Exit 2.
+    Usage(String),
+    /// Exit 1.
+    Run(String),
+}
+
+impl From<String> for Failure {
+    fn from(why: String) -> Failure {
+        Failure::Run(why)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.mode {
@@ -24,26 +40,52 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("bench: {err}");
+        Err(Failure::Usage(why)) => {
+            eprintln!("bench: {why}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(why)) => {
+            eprintln!("bench: {why}");
             ExitCode::from(1)
         }
     }
 }
 
+/// `--pid PID` must name a running process: a meter on no process would
+/// count nothing and call it a cost.
+fn check_pid(pid: Option<u32>) -> Result<(), Failure> {
+    match pid {
+        Some(pid) if !std::path::Path::new(&format!("/proc/{pid}")).exists() => {
+            Err(Failure::Usage(format!("--pid {pid}: no such process")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One connection to `addr` before a run, as wrk makes: a server that is
+/// not there is one line and exit 1, not a run of connect errors.
+fn check_reachable(addr: std::net::SocketAddr) -> Result<(), Failure> {
+    match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        Ok(_) => Ok(()),
+        Err(err) => Err(Failure::Run(format!("cannot connect to {addr}: {err}"))),
+    }
+}
+
 /// `bench cores`: builds the cores, runs the suite against each, and
 /// writes what each fails (or, `--quick`, checks that each serves at all).
-fn run_cores(args: CoresArgs) -> Result<(), String> {
+fn run_cores(args: CoresArgs) -> Result<(), Failure> {
     use bench::cores;
     let workspace = bench::compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
-    let out = args.out.unwrap_or_else(|| workspace.results());
+    let out = args
+        .out
+        .unwrap_or_else(|| workspace.out(args.book, "cores"));
     if args.redraw {
         let path = out.join("cores.json");
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let results: cores::Results =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return write_cores(&results, &out);
+        return Ok(write_cores(&results, &out)?);
     }
     bench::compare::build("--examples").map_err(|e| e.to_string())?;
     let dir = workspace.bin_dir.join("examples");
@@ -64,7 +106,7 @@ fn run_cores(args: CoresArgs) -> Result<(), String> {
             })
             .collect();
         if !failed.is_empty() {
-            return Err(format!("a core does not serve:\n{}", failed.join("\n")));
+            return Err(format!("a core does not serve:\n{}", failed.join("\n")).into());
         }
         println!("every core passes {}", cores::QUICK.join(", "));
         return Ok(());
@@ -73,7 +115,8 @@ fn run_cores(args: CoresArgs) -> Result<(), String> {
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     // The table first: a run it refuses leaves cores.json as it was.
     write_cores(&results, &out)?;
-    std::fs::write(out.join("cores.json"), json + "\n").map_err(|e| e.to_string())
+    std::fs::write(out.join("cores.json"), json + "\n").map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// Writes cores.md, once every failure has its word in `cores::fix`.
@@ -93,11 +136,24 @@ fn write_cores(results: &bench::cores::Results, out: &std::path::Path) -> Result
 
 /// `bench timeline`: records every server (or `--only` some) under the
 /// choreography, and draws them all on one time axis.
-fn run_timeline(args: TimelineArgs) -> Result<(), String> {
+fn run_timeline(args: TimelineArgs) -> Result<(), Failure> {
     use bench::timeline;
     let workspace = bench::compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
+    let known: Vec<&str> = bench::cores::CORES
+        .iter()
+        .map(|&(binary, _)| binary)
+        .chain(bench::compare::REFERENCES.iter().copied())
+        .collect();
+    if let Some(unknown) = args.only.iter().find(|o| !known.contains(&o.as_str())) {
+        return Err(Failure::Usage(format!(
+            "--only {unknown}: no such server; one of {}",
+            known.join(", ")
+        )));
+    }
     bench::compare::build("--bins").map_err(|e| e.to_string())?;
-    let out = args.out.unwrap_or_else(|| workspace.results());
+    let out = args
+        .out
+        .unwrap_or_else(|| workspace.out(args.book, "timeline"));
     let dir = out.join("timelines");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -130,18 +186,23 @@ fn run_timeline(args: TimelineArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn run_load(args: LoadArgs) -> Result<(), String> {
+fn run_load(args: LoadArgs) -> Result<(), Failure> {
     let stop = match (args.duration, args.requests) {
         (_, Some(n)) => Stop::Requests(n),
         (Some(d), None) => Stop::After(Duration::from_secs_f64(d)),
         (None, None) => Stop::After(Duration::from_secs(10)),
     };
     if args.connections == 0 || args.pipeline == 0 {
-        return Err("-c and --pipeline must be at least 1".into());
+        return Err(Failure::Usage(
+            "-c and --pipeline must be at least 1".into(),
+        ));
     }
+    check_pid(args.pid)?;
+    let target = Target::parse_url(&args.url).map_err(Failure::Usage)?;
+    check_reachable(target.addr)?;
     plumbing::raise_fd_limit();
     let config = LoadConfig {
-        target: Target::parse_url(&args.url)?,
+        target,
         connections: args.connections,
         threads: args.threads,
         stop,
@@ -155,17 +216,14 @@ fn run_load(args: LoadArgs) -> Result<(), String> {
     let shared = Shared::default();
     let report =
         with_progress(&shared, || load::run(&config, &shared)).map_err(|e| e.to_string())?;
-    let table = load_table(&report);
-    if args.json {
-        eprint!("{table}");
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
-    } else {
-        print!("{table}");
+    print_report(&load_table(&report), &report, args.json)?;
+    match report.requests {
+        0 => Err(Failure::Run(format!(
+            "no request succeeded ({} failed)",
+            report.errors.total()
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Runs `work` with a progress line on stderr once it has lasted a second
@@ -210,13 +268,16 @@ fn print_report(table: &str, report: &impl serde::Serialize, json: bool) -> Resu
     Ok(())
 }
 
-fn run_echo(args: EchoArgs) -> Result<(), String> {
+fn run_echo(args: EchoArgs) -> Result<(), Failure> {
     if args.connections == 0 || args.size == 0 {
-        return Err("-c and --size must be at least 1".into());
+        return Err(Failure::Usage("-c and --size must be at least 1".into()));
     }
+    check_pid(args.pid)?;
+    let addr = bench::target::resolve(&args.addr).map_err(Failure::Usage)?;
+    check_reachable(addr)?;
     plumbing::raise_fd_limit();
     let config = EchoConfig {
-        addr: bench::target::resolve(&args.addr)?,
+        addr,
         connections: args.connections,
         size: args.size,
         duration: Duration::from_secs_f64(args.duration),
@@ -247,20 +308,31 @@ fn run_echo(args: EchoArgs) -> Result<(), String> {
         e.timeout,
         cost_lines(&r.server, &r.client),
     );
-    print_report(&table, &r, args.json)
+    print_report(&table, &r, args.json)?;
+    match r.messages {
+        0 => Err(Failure::Run(format!(
+            "no message came back ({} errors, {} mismatches)",
+            e.total(),
+            r.mismatches
+        ))),
+        _ => Ok(()),
+    }
 }
 
-fn run_hold(args: HoldArgs) -> Result<(), String> {
-    let (count, every) = parse_ramp(&args.ramp)?;
+fn run_hold(args: HoldArgs) -> Result<(), Failure> {
+    let (count, every) = parse_ramp(&args.ramp).map_err(Failure::Usage)?;
     let limit = plumbing::raise_fd_limit();
     if args.connections as u64 + 64 > limit {
-        return Err(format!(
+        return Err(Failure::Usage(format!(
             "-n {} needs more fds than the limit of {limit}",
             args.connections
-        ));
+        )));
     }
+    check_pid(args.pid)?;
+    let target = Target::parse_url(&args.url).map_err(Failure::Usage)?;
+    check_reachable(target.addr)?;
     let config = HoldConfig {
-        target: Target::parse_url(&args.url)?,
+        target,
         connections: args.connections,
         ramp_count: count,
         ramp_every: every,
@@ -308,7 +380,14 @@ fn run_hold(args: HoldArgs) -> Result<(), String> {
             .map_or("-".into(), |p| format!("{p:.0}% of a core")),
         cost_lines(&r.server, &r.client),
     );
-    print_report(&table, &r, args.json)
+    print_report(&table, &r, args.json)?;
+    match r.held_max {
+        0 => Err(Failure::Run(format!(
+            "no connection was held (refused {}, reset {}, timed out {})",
+            r.refused, r.reset, r.timed_out
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `10/10ms` or `5/1s`: how many connections per step, and the step.
@@ -385,35 +464,19 @@ fn cost_lines(server: &bench::cost::Costs, client: &bench::cost::Client) -> Stri
 /// `bench compare`: build, then every variant through every scenario, one
 /// server at a time, in rounds interleaved across the servers; the table on
 /// stdout, JSON and Markdown in `--out`. Fails (exit 1) if any cell that
-/// should have passed failed.
-fn run_compare(args: CompareArgs) -> Result<(), String> {
-    use bench::compare::{self, Cell, Durations, Scenario};
+/// should have passed failed; a server this machine cannot run at all gets
+/// `n/a` cells with its reason, and fails nothing.
+fn run_compare(args: CompareArgs) -> Result<(), Failure> {
+    use bench::compare::{self, Cell, Durations, Progress, Scenario};
+    // cargo metadata, not a build: names are checked, and the paths found,
+    // in a second, before anything is built.
+    let workspace = compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
     let out = args.out.clone().unwrap_or_else(|| match args.quick {
-        true => "target/compare-quick".into(),
-        false => "docs/src/results".into(),
+        true => workspace.out(false, "compare-quick"),
+        false => workspace.out(args.book, "compare"),
     });
     if args.redraw {
-        let read = |name: &str| -> Result<Option<serde_json::Value>, String> {
-            let path = out.join(name);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => serde_json::from_str(&text)
-                    .map(Some)
-                    .map_err(|e| format!("{}: {e}", path.display())),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(format!("{}: {e}", path.display())),
-            }
-        };
-        let (compare, sweeps) = (read("compare.json")?, read("sweeps.json")?);
-        if compare.is_none() && sweeps.is_none() {
-            return Err(format!("{}: no compare.json or sweeps.json", out.display()));
-        }
-        if let Some(json) = compare {
-            bench::report::write(&out, &json)?;
-        }
-        if let Some(json) = sweeps {
-            bench::growth::write(&out, &json)?;
-        }
-        return Ok(());
+        return redraw(&out);
     }
     let scenarios: Vec<Scenario> = match args.scenario.is_empty() {
         // wrk repeats keep-alive with another client: the book's run has
@@ -431,11 +494,15 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
                     .find(|s| s.name() == name)
                     .ok_or_else(|| {
                         let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
-                        format!("--scenario {name}: one of {}", names.join(", "))
+                        Failure::Usage(format!(
+                            "--scenario {name}: no such scenario; one of {}",
+                            names.join(", ")
+                        ))
                     })
             })
             .collect::<Result<_, _>>()?,
     };
+    let variants = chosen_variants(&workspace, &args.only, args.quick)?;
     // The book's figures lead with the kernel's counts: a run that cannot
     // count them (no perf events, tracefs not mounted) would write a book
     // of "-", after 40 minutes. Say so before starting instead.
@@ -450,34 +517,25 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     let started = std::time::Instant::now();
     eprintln!("bench compare: building the servers (cargo build --release)");
     compare::build("--bins").map_err(|e| e.to_string())?;
-    let workspace = compare::workspace().map_err(|e| e.to_string())?;
-    let variants: Vec<_> = workspace
-        .binaries
-        .iter()
-        // --quick: each binary as it comes; a full run adds the model flags.
-        .flat_map(|binary| {
-            compare::variants(binary)
-                .into_iter()
-                .take(if args.quick { 1 } else { usize::MAX })
-        })
-        // nginx, when installed: a reference row in the HTTP scenarios.
-        .chain(compare::nginx())
-        .filter(|v| {
-            args.only.is_empty() || args.only.iter().any(|o| *o == v.binary || *o == v.name)
-        })
-        .collect();
-    if variants.is_empty() {
-        return Err(format!("--only {}: no such server", args.only.join(",")));
-    }
     plumbing::raise_fd_limit();
-    compare::pin(0, 1);
+    let pinned = compare::pin(0, 1);
+    let machine = bench::machine::Machine::read(&workspace.root, pinned);
+    // A server the machine cannot run (uring without io_uring) is found
+    // here, once, and its cells say why instead of failing.
+    let unable = cannot_start(&variants, &workspace);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     if args.sweeps {
         let rounds = args.rounds.unwrap_or(3) as usize;
-        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        let failed = run_sweeps(&variants, &workspace, rounds, false, &out, started)?;
+        let run = Sweeps {
+            variants: &variants,
+            unable: &unable,
+            workspace: &workspace,
+            machine: &machine,
+        };
+        let failed = run.run(rounds, false, &out, started)?;
         return match failed {
             0 => Ok(()),
-            n => Err(format!("{n} sweep step(s) failed that should have passed")),
+            n => Err(format!("{n} sweep step(s) failed that should have passed").into()),
         };
     }
     let (durations, default_rounds) = match (args.quick, args.book) {
@@ -513,20 +571,33 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         ),
     };
     let rounds = args.rounds.unwrap_or(default_rounds) as usize;
-    // Every cell starts as what the model cannot do, or as an empty run;
-    // each round adds a round to every cell that has not failed.
+    // Every cell starts as what the model (or the machine) cannot do, or
+    // as an empty run; each round adds a round to every cell that has not
+    // failed.
     let mut cells: Vec<Vec<Cell>> = variants
         .iter()
-        .map(|variant| {
+        .zip(&unable)
+        .map(|(variant, unable)| {
             scenarios
                 .iter()
-                .map(|scenario| match scenario.cannot(variant, durations.quick) {
-                    Some(why) => Cell::Cannot { why },
-                    None => Cell::Ran { rounds: Vec::new() },
+                .map(|scenario| {
+                    match unable
+                        .clone()
+                        .or_else(|| scenario.cannot(variant, durations.quick))
+                    {
+                        Some(why) => Cell::Cannot { why },
+                        None => Cell::Ran { rounds: Vec::new() },
+                    }
                 })
                 .collect()
         })
         .collect();
+    let to_run = cells
+        .iter()
+        .flatten()
+        .filter(|c| matches!(c, Cell::Ran { .. }))
+        .count();
+    let mut progress = Progress::new((to_run * rounds) as u64, started);
     for round in 1..=rounds {
         for (variant, row) in variants.iter().zip(&mut cells) {
             for (&scenario, cell) in scenarios.iter().zip(row.iter_mut()) {
@@ -535,16 +606,16 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
                 };
                 let began = std::time::Instant::now();
                 let measured = compare::measure(variant, scenario, &workspace, &durations);
-                eprintln!(
-                    "  round {round}/{rounds}  {:<26} {:<30} {:5.1} s",
+                progress.step(&format!(
+                    "round {round}/{rounds}  {:<26} {:<30} {:5.1} s",
                     variant.name,
                     scenario.heading(),
                     began.elapsed().as_secs_f64()
-                );
+                ));
                 match measured {
                     Ok(measured) => done.push(measured),
                     Err(why) => {
-                        eprintln!("    FAILED: {why}");
+                        progress.note(&format!("    FAILED: {why}"));
                         *cell = Cell::Failed {
                             why: format!("round {round}: {why}"),
                         };
@@ -553,6 +624,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
             }
         }
     }
+    progress.finish();
     // The forking chapter's process-against-thread table, with the run.
     let spawn = match !args.quick && variants.iter().any(|v| v.binary == "forking") {
         true => {
@@ -564,7 +636,6 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
     let headings: Vec<String> = scenarios.iter().map(|s| s.heading()).collect();
     let rows: Vec<_> = variants.iter().cloned().zip(cells).collect();
     print!("{}", compare_table(&headings, &rows));
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let better = |s: &Scenario| match s.better() {
         compare::Better::Higher => "higher",
         compare::Better::Lower => "lower",
@@ -575,6 +646,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         "run_s": durations.run.as_secs_f64(),
         "hold_connections": durations.hold_connections,
         "minutes": started.elapsed().as_secs_f64() / 60.0,
+        "machine": machine,
         "scenarios": scenarios.iter().map(|s| serde_json::json!({
             "name": s.name(), "heading": s.heading(), "title": s.title(),
             "better": better(s), "per_unit_costs": s.per_unit_costs(),
@@ -582,14 +654,7 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         "rows": rows.iter().map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
         "spawn": spawn,
     });
-    let write = |name: &str, text: String| {
-        std::fs::write(out.join(name), text)
-            .map_err(|e| format!("{}: {e}", out.join(name).display()))
-    };
-    write(
-        "compare.json",
-        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
-    )?;
+    write_json(&out.join("compare.json"), &json)?;
     bench::report::write(&out, &json)?;
     eprintln!(
         "bench compare: {:.1} minutes; wrote compare.json, compare.md, chapters.md and the SVG charts in {}",
@@ -603,104 +668,228 @@ fn run_compare(args: CompareArgs) -> Result<(), String> {
         .count();
     // --quick exercises the sweeps too, on a short ladder.
     if args.quick {
-        failed += run_sweeps(&variants, &workspace, rounds, true, &out, started)?;
+        let run = Sweeps {
+            variants: &variants,
+            unable: &unable,
+            workspace: &workspace,
+            machine: &machine,
+        };
+        failed += run.run(rounds, true, &out, started)?;
     }
     match failed {
         0 => Ok(()),
-        n => Err(format!("{n} scenario(s) failed that should have passed")),
+        n => Err(format!("{n} scenario(s) failed that should have passed").into()),
     }
 }
 
-/// The sweeps of `compare --sweeps` (a short ladder with `--quick`): every
-/// variant up each ladder in `rounds` rounds, a fresh server for each;
-/// `sweeps.json`, `sweeps.md` and the curves in `out`. Returns how many
-/// steps failed that should have passed.
-fn run_sweeps(
+/// `compare --redraw`: the tables and charts again from the saved
+/// `compare.json` and `sweeps.json` in `out`, measuring nothing.
+fn redraw(out: &std::path::Path) -> Result<(), Failure> {
+    let read = |name: &str| -> Result<Option<serde_json::Value>, String> {
+        let path = out.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    };
+    let (compare, sweeps) = (read("compare.json")?, read("sweeps.json")?);
+    if compare.is_none() && sweeps.is_none() {
+        return Err(format!("{}: no compare.json or sweeps.json", out.display()).into());
+    }
+    if let Some(json) = compare {
+        bench::report::write(out, &json)?;
+    }
+    if let Some(json) = sweeps {
+        bench::growth::write(out, &json)?;
+    }
+    Ok(())
+}
+
+/// The servers `--only` asks for (every one without it), each in its
+/// variants (`--quick`: the first, with no model flags), and nginx when it
+/// is installed. A name that matches no server is a usage error, with the
+/// names there are.
+fn chosen_variants(
+    workspace: &bench::compare::Workspace,
+    only: &[String],
+    quick: bool,
+) -> Result<Vec<bench::compare::Variant>, Failure> {
+    use bench::compare;
+    let all: Vec<compare::Variant> = workspace
+        .binaries
+        .iter()
+        .flat_map(|binary| compare::variants(binary))
+        .chain(compare::nginx())
+        .collect();
+    let known = |name: &str| all.iter().any(|v| v.binary == name || v.name == name);
+    if let Some(unknown) = only.iter().find(|name| !known(name)) {
+        let mut names: Vec<&str> = all.iter().map(|v| v.binary.as_str()).collect();
+        names.dedup();
+        return Err(Failure::Usage(format!(
+            "--only {unknown}: no such server; one of {} (or a variant's name, such as \"epoll --trigger edge\")",
+            names.join(", ")
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let chosen: Vec<compare::Variant> = all
+        .into_iter()
+        // --quick: each binary as it comes; a full run adds the model flags.
+        .filter(|v| !quick || seen.insert(v.binary.clone()))
+        .filter(|v| only.is_empty() || only.iter().any(|o| *o == v.binary || *o == v.name))
+        .collect();
+    if chosen.is_empty() {
+        return Err(Failure::Usage(format!(
+            "--only {}: --quick runs each binary with no model flags; name the binary",
+            only.join(",")
+        )));
+    }
+    Ok(chosen)
+}
+
+/// For each variant, why this machine cannot run it at all (`None`: it
+/// can). Each binary is started once; its variants share the answer.
+fn cannot_start(
     variants: &[bench::compare::Variant],
     workspace: &bench::compare::Workspace,
-    rounds: usize,
-    quick: bool,
-    out: &std::path::Path,
-    started: std::time::Instant,
-) -> Result<usize, String> {
-    use bench::compare::{self, Cell, SERVER_ARGS, Sweep};
-    let run = match quick {
-        true => Duration::from_millis(200),
-        false => Duration::from_secs(1),
-    };
-    let mut sweeps: Vec<(Sweep, Vec<usize>, Vec<Vec<Cell>>)> = Sweep::ALL
+) -> Vec<Option<String>> {
+    let mut by_binary: std::collections::HashMap<&str, Option<String>> = Default::default();
+    variants
         .iter()
-        .map(|&sweep| {
-            let points = sweep.points(quick);
-            let rows = variants
-                .iter()
-                .map(|variant| {
-                    points
-                        .iter()
-                        .map(|&n| match sweep.cannot(variant, n) {
-                            Some(why) => Cell::Cannot { why },
-                            None => Cell::Ran { rounds: Vec::new() },
+        .map(|variant| {
+            by_binary
+                .entry(&variant.binary)
+                .or_insert_with(|| {
+                    bench::compare::can_start(variant, workspace)
+                        .err()
+                        .map(|why| {
+                            eprintln!("bench compare: {} cannot run here: {why}", variant.binary);
+                            // The cells say the first clause (`io_uring is
+                            // not available here`); the line above, all.
+                            why.split(": ").next().unwrap_or(&why).to_string()
                         })
-                        .collect()
                 })
-                .collect();
-            (sweep, points, rows)
+                .clone()
         })
-        .collect();
-    for round in 1..=rounds {
-        for (sweep, points, rows) in &mut sweeps {
-            for (variant, cells) in variants.iter().zip(rows.iter_mut()) {
-                if cells.iter().all(|c| !matches!(c, Cell::Ran { .. })) {
-                    continue;
-                }
-                let began = std::time::Instant::now();
-                match compare::start(variant, &SERVER_ARGS, workspace) {
-                    Ok(server) => sweep.climb(&server, points, run, round, cells),
-                    Err(why) => {
-                        for cell in cells.iter_mut().filter(|c| matches!(c, Cell::Ran { .. })) {
-                            *cell = Cell::Failed {
-                                why: format!("round {round}: {why}"),
-                            };
+        .collect()
+}
+
+/// Writes `json` to `path`, pretty-printed.
+fn write_json(path: &std::path::Path, json: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(json).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What the sweeps run on: the servers, which of them cannot run here and
+/// why, and the machine, recorded with the run.
+struct Sweeps<'a> {
+    variants: &'a [bench::compare::Variant],
+    unable: &'a [Option<String>],
+    workspace: &'a bench::compare::Workspace,
+    machine: &'a bench::machine::Machine,
+}
+
+impl Sweeps<'_> {
+    /// The sweeps of `compare --sweeps` (a short ladder with `--quick`):
+    /// every variant up each ladder in `rounds` rounds, a fresh server for
+    /// each; `sweeps.json`, `sweeps.md` and the curves in `out`. Returns how
+    /// many steps failed that should have passed.
+    fn run(
+        &self,
+        rounds: usize,
+        quick: bool,
+        out: &std::path::Path,
+        started: std::time::Instant,
+    ) -> Result<usize, String> {
+        use bench::compare::{self, Cell, Progress, SERVER_ARGS, Sweep};
+        let run = match quick {
+            true => Duration::from_millis(200),
+            false => Duration::from_secs(1),
+        };
+        let mut sweeps: Vec<(Sweep, Vec<usize>, Vec<Vec<Cell>>)> = Sweep::ALL
+            .iter()
+            .map(|&sweep| {
+                let points = sweep.points(quick);
+                let rows = self
+                    .variants
+                    .iter()
+                    .zip(self.unable)
+                    .map(|(variant, unable)| {
+                        points
+                            .iter()
+                            .map(
+                                |&n| match unable.clone().or_else(|| sweep.cannot(variant, n)) {
+                                    Some(why) => Cell::Cannot { why },
+                                    None => Cell::Ran { rounds: Vec::new() },
+                                },
+                            )
+                            .collect()
+                    })
+                    .collect();
+                (sweep, points, rows)
+            })
+            .collect();
+        let climbs = sweeps
+            .iter()
+            .flat_map(|(_, _, rows)| rows)
+            .filter(|cells| cells.iter().any(|c| matches!(c, Cell::Ran { .. })))
+            .count();
+        let mut progress = Progress::new((climbs * rounds) as u64, started);
+        for round in 1..=rounds {
+            for (sweep, points, rows) in &mut sweeps {
+                for (variant, cells) in self.variants.iter().zip(rows.iter_mut()) {
+                    if cells.iter().all(|c| !matches!(c, Cell::Ran { .. })) {
+                        continue;
+                    }
+                    let began = std::time::Instant::now();
+                    match compare::start(variant, &SERVER_ARGS, self.workspace) {
+                        Ok(server) => sweep.climb(&server, points, run, round, cells),
+                        Err(why) => {
+                            for cell in cells.iter_mut().filter(|c| matches!(c, Cell::Ran { .. })) {
+                                *cell = Cell::Failed {
+                                    why: format!("round {round}: {why}"),
+                                };
+                            }
                         }
                     }
+                    progress.step(&format!(
+                        "round {round}/{rounds}  {:<26} {:<20} {:5.1} s",
+                        variant.name,
+                        sweep.name(),
+                        began.elapsed().as_secs_f64()
+                    ));
                 }
-                eprintln!(
-                    "  round {round}/{rounds}  {:<26} {:<20} {:5.1} s",
-                    variant.name,
-                    sweep.name(),
-                    began.elapsed().as_secs_f64()
-                );
             }
         }
+        progress.finish();
+        let json = serde_json::json!({
+            "quick": quick,
+            "rounds": rounds,
+            "run_s": run.as_secs_f64(),
+            "minutes": started.elapsed().as_secs_f64() / 60.0,
+            "machine": self.machine,
+            "sweeps": sweeps.iter().map(|(sweep, points, rows)| serde_json::json!({
+                "name": sweep.name(),
+                "axis": sweep.axis(),
+                "points": points,
+                "rows": self.variants.iter().zip(rows).map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        write_json(&out.join("sweeps.json"), &json)?;
+        bench::growth::write(out, &json)?;
+        eprintln!(
+            "bench compare: sweeps done at {:.1} minutes; wrote sweeps.json, sweeps.md and the curves in {}",
+            started.elapsed().as_secs_f64() / 60.0,
+            out.display()
+        );
+        Ok(sweeps
+            .iter()
+            .flat_map(|(_, _, rows)| rows.iter().flatten())
+            .filter(|c| matches!(c, Cell::Failed { .. }))
+            .count())
     }
-    let json = serde_json::json!({
-        "quick": quick,
-        "rounds": rounds,
-        "run_s": run.as_secs_f64(),
-        "minutes": started.elapsed().as_secs_f64() / 60.0,
-        "sweeps": sweeps.iter().map(|(sweep, points, rows)| serde_json::json!({
-            "name": sweep.name(),
-            "axis": sweep.axis(),
-            "points": points,
-            "rows": variants.iter().zip(rows).map(|(v, cells)| serde_json::json!({"server": v, "cells": cells})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    std::fs::write(
-        out.join("sweeps.json"),
-        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", out.join("sweeps.json").display()))?;
-    bench::growth::write(out, &json)?;
-    eprintln!(
-        "bench compare: sweeps done at {:.1} minutes; wrote sweeps.json, sweeps.md and the curves in {}",
-        started.elapsed().as_secs_f64() / 60.0,
-        out.display()
-    );
-    Ok(sweeps
-        .iter()
-        .flat_map(|(_, _, rows)| rows.iter().flatten())
-        .filter(|c| matches!(c, Cell::Failed { .. }))
-        .count())
 }
 
 /// The comparison as a plain-text table, for the terminal (`compare.md`,

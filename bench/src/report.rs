@@ -25,6 +25,7 @@ use serde_json::Value;
 use crate::chart::{self, Bar, Scale};
 use crate::compare::Cell;
 use crate::cost::short;
+use crate::machine::Machine;
 
 /// The server every chapter's figures are set beside: one thread, one
 /// readiness loop, the workspace's reference.
@@ -72,6 +73,9 @@ struct Run {
     rounds: u64,
     /// The cost of a fork next to a thread's, if it was measured.
     spawn: Option<Value>,
+    /// What the run was measured on (`None`: a run from before it was
+    /// recorded).
+    machine: Option<Machine>,
 }
 
 /// Reads the run back from `compare.json`'s value.
@@ -110,6 +114,7 @@ fn read(json: &Value) -> Result<(Run, Vec<Column>, Vec<Row>), String> {
     let run = Run {
         rounds: json["rounds"].as_u64().unwrap_or(1),
         spawn: Some(json["spawn"].clone()).filter(|s| s.is_object()),
+        machine: machine(json)?,
     };
     Ok((run, columns, rows))
 }
@@ -173,7 +178,22 @@ fn compare(run: &Run, columns: &[Column], rows: &[Row]) -> String {
     if let Some(spawn) = &run.spawn {
         text.push_str(&anchored("spawn", &spawn_table(spawn)));
     }
+    text.push_str(&anchored(
+        "machine",
+        &Machine::markdown(run.machine.as_ref()),
+    ));
     text
+}
+
+/// The run's `machine`, read back with its own type: absent in a run from
+/// before it was recorded, an error if it is there and malformed.
+pub(crate) fn machine(json: &Value) -> Result<Option<Machine>, String> {
+    match json.get("machine") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|e| format!("machine: {e}")),
+    }
 }
 
 /// The forking chapter's table: starting, ending and collecting a thread
