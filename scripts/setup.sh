@@ -69,9 +69,11 @@ want() {
     fi
 }
 
-# Whether apt knows a version of PACKAGE it could install.
+# Whether apt knows a version of PACKAGE it could install. (Not `grep -q`:
+# it stops reading at the first match, apt-cache dies of SIGPIPE, and
+# pipefail calls the whole pipe failed.)
 available() {
-    apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
+    apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null
 }
 
 want python3 python3
