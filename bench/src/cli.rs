@@ -205,7 +205,8 @@ pub struct LoadArgs {
     /// Run for this many seconds [default: 10, unless -n is given].
     #[arg(short = 'd', long, conflicts_with = "requests")]
     pub duration: Option<f64>,
-    /// Run until this many requests are answered or failed.
+    /// Run until this many requests are answered or failed [default: none;
+    /// the run lasts -d].
     #[arg(short = 'n', long)]
     pub requests: Option<u64>,
     /// Event-loop threads.
@@ -218,7 +219,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 1)]
     pub pipeline: usize,
     /// Total requests per second, on a fixed schedule; latency counts from
-    /// the planned send time.
+    /// the planned send time [default: none; each connection sends its
+    /// next request as soon as it has its answer].
     #[arg(long)]
     pub rate: Option<f64>,
     /// Seconds a request may wait for its answer.
