@@ -431,7 +431,8 @@ impl Totals {
                 ticks.clone().and_then(|c| match c.user + c.system {
                     ticked if ticked >= ENOUGH_TICKS => Ok(micros(ticked)),
                     _ => Err(format!(
-                        "{why}; the kernel's 10 ms ticks saw too little of the CPU to count it"
+                        "too little CPU for the kernel's 10 ms ticks to count, and no perf counter ({})",
+                        why.split(" (").next().unwrap_or(&why)
                     )),
                 })
             }
@@ -607,18 +608,26 @@ fn refused(err: &std::io::Error) -> String {
 /// The tracepoint `name` (`sched/sched_switch`), its id read from tracefs.
 fn tracepoint(name: &str) -> Result<Tracepoint, String> {
     let roots = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
-    roots
-        .iter()
-        .find_map(|root| {
-            let id = std::fs::read_to_string(format!("{root}/events/{name}/id")).ok()?;
-            id.trim().parse().ok().map(Tracepoint::with_id)
-        })
-        .ok_or_else(|| {
-            format!(
-                "no tracefs: cannot read the id of {name} under {}",
-                roots.join(" or ")
-            )
-        })
+    let mut denied = false;
+    for root in roots {
+        match std::fs::read_to_string(format!("{root}/events/{name}/id")) {
+            Ok(id) => {
+                if let Ok(id) = id.trim().parse() {
+                    return Ok(Tracepoint::with_id(id));
+                }
+            }
+            Err(err) => denied |= err.kind() == std::io::ErrorKind::PermissionDenied,
+        }
+    }
+    // tracefs is mounted root-only (0700) on most machines: a user may
+    // count CPU and switches with perf_event_paranoid at 1, not this.
+    Err(match denied {
+        true => format!("tracefs is readable by root only: cannot read the id of {name}"),
+        false => format!(
+            "no tracefs: cannot read the id of {name} under {}",
+            roots.join(" or ")
+        ),
+    })
 }
 
 /// The bench's CPU time so far, its own threads and its waited-for children.
