@@ -19,7 +19,8 @@ pub struct Machine {
     pub kernel: String,
     /// The CPU's model name, from `/proc/cpuinfo`.
     pub cpu: String,
-    /// How many CPUs this process may run on.
+    /// How many CPUs the machine has online (not how many this process may
+    /// use: the bench pins itself to one).
     pub cores: usize,
     /// The machine's memory, GiB (`MemTotal`).
     pub memory_gib: f64,
@@ -40,7 +41,6 @@ impl Machine {
     /// Reads this machine, the workspace at `root`, and how the run pins
     /// (`pinned`: whether the servers and the bench have a CPU each).
     pub fn read(root: &Path, pinned: bool) -> Machine {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let git =
             |args: &[&str]| command("git", &[&["-C", &root.to_string_lossy()], args].concat());
         let commit = git(&["rev-parse", "--short", "HEAD"]);
@@ -51,7 +51,7 @@ impl Machine {
         Machine {
             kernel: kernel(),
             cpu: cpu_model(),
-            cores,
+            cores: online_cpus(),
             memory_gib: memory_gib().unwrap_or(0.0),
             rustc: command("rustc", &["-V"]).unwrap_or_else(|e| format!("unknown: {e}")),
             commit: commit.unwrap_or_else(|e| format!("unknown: {e}")),
@@ -131,6 +131,21 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown: /proc/cpuinfo names no model".to_string())
 }
 
+/// The CPUs online, from `/sys/devices/system/cpu/online` (`0-1`, or
+/// `0,2-3`): the machine's, whatever this process is pinned to.
+fn online_cpus() -> usize {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
+    let count: usize = text
+        .trim()
+        .split(',')
+        .filter_map(|range| match range.split_once('-') {
+            Some((a, b)) => Some(b.parse::<usize>().ok()? + 1 - a.parse::<usize>().ok()?),
+            None => range.parse::<usize>().ok().map(|_| 1),
+        })
+        .sum();
+    count.max(1)
+}
+
 /// `MemTotal` of `/proc/meminfo`, in GiB.
 fn memory_gib() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -176,12 +191,20 @@ mod tests {
         assert_eq!(at(1_798_761_600), "2027-01-01 00:00 UTC");
     }
 
-    /// This machine reads as something: a kernel, a CPU count, memory.
+    /// This machine reads as something: a kernel, a CPU count, memory. The
+    /// count is the machine's, not the CPUs this thread is pinned to.
     #[test]
     fn this_machine_is_read() {
         let m = Machine::read(Path::new(env!("CARGO_MANIFEST_DIR")), true);
         assert!(m.kernel.contains('('), "{m:?}");
         assert!(m.cores >= 1 && m.memory_gib > 0.0, "{m:?}");
+        let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Pinned to one CPU, as the bench pins itself: still the machine's.
+        let mut one = nix::sched::CpuSet::new();
+        one.set(0).unwrap();
+        nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &one).unwrap();
+        assert!(m.cores >= all, "{m:?}, {all} CPUs usable");
+        assert_eq!(Machine::read(Path::new("."), true).cores, m.cores);
         assert!(!m.cpu.is_empty() && !m.rustc.is_empty(), "{m:?}");
     }
 

@@ -10,7 +10,7 @@ from the file.
 
 Two kinds of figure:
 - **From the book's runs**: rows of `compare.json` and `sweeps.json`
-  (`cargo run --release -p bench -- compare --book` and `--sweeps`), the
+  (`cargo run --release -p bench -- compare --book` and `--sweeps --book`), the
   median of their rounds, so a solution quotes the same run as the
   chapter's tables.
 - **Measured here**: short runs of the release binaries, the server pinned
