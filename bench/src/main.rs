@@ -51,11 +51,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--pid PID` must name a running process: a meter on no process would
-/// count nothing and call it a cost.
+/// `--pid PID` must name a running process (not one gone, nor a zombie):
+/// a meter on no process would count nothing and call it a cost.
 fn check_pid(pid: Option<u32>) -> Result<(), Failure> {
     match pid {
-        Some(pid) if !std::path::Path::new(&format!("/proc/{pid}")).exists() => {
+        Some(pid) if bench::procfs::exited(pid) => {
             Err(Failure::Usage(format!("--pid {pid}: no such process")))
         }
         _ => Ok(()),
