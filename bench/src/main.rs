@@ -139,6 +139,7 @@ fn write_cores(results: &bench::cores::Results, out: &std::path::Path) -> Result
 fn run_timeline(args: TimelineArgs) -> Result<(), Failure> {
     use bench::timeline;
     let workspace = bench::compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
+    // Every chapter's server, then the references (tokio).
     let known: Vec<&str> = bench::cores::CORES
         .iter()
         .map(|&(binary, _)| binary)
@@ -158,9 +159,7 @@ fn run_timeline(args: TimelineArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut recordings = Vec::new();
-    // Every chapter's server, then the references (tokio).
-    let servers = bench::cores::CORES.iter().map(|&(binary, _)| binary);
-    for binary in servers.chain(bench::compare::REFERENCES.iter().copied()) {
+    for binary in known {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == binary) {
             continue;
         }
@@ -524,15 +523,15 @@ fn run_compare(args: CompareArgs) -> Result<(), Failure> {
     // here, once, and its cells say why instead of failing.
     let unable = cannot_start(&variants, &workspace);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let sweeps = Sweeps {
+        variants: &variants,
+        unable: &unable,
+        workspace: &workspace,
+        machine: &machine,
+    };
     if args.sweeps {
         let rounds = args.rounds.unwrap_or(3) as usize;
-        let run = Sweeps {
-            variants: &variants,
-            unable: &unable,
-            workspace: &workspace,
-            machine: &machine,
-        };
-        let failed = run.run(rounds, false, &out, started)?;
+        let failed = sweeps.run(rounds, false, &out, started)?;
         return match failed {
             0 => Ok(()),
             n => Err(format!("{n} sweep step(s) failed that should have passed").into()),
@@ -668,13 +667,7 @@ fn run_compare(args: CompareArgs) -> Result<(), Failure> {
         .count();
     // --quick exercises the sweeps too, on a short ladder.
     if args.quick {
-        let run = Sweeps {
-            variants: &variants,
-            unable: &unable,
-            workspace: &workspace,
-            machine: &machine,
-        };
-        failed += run.run(rounds, true, &out, started)?;
+        failed += sweeps.run(rounds, true, &out, started)?;
     }
     match failed {
         0 => Ok(()),
