@@ -69,10 +69,14 @@ pub fn bars(
         .margin_right(40)
         .x_label_area_size(44)
         .y_label_area_size(210)
-        .build_cartesian_2d(0.0..max * 1.4, (0..bars.len()).into_segmented())
+        // A discrete range holds both its ends: 0..n-1 is n rows, one a bar.
+        .build_cartesian_2d(
+            0.0..max * 1.4,
+            (0..bars.len().saturating_sub(1)).into_segmented(),
+        )
         .map_err(|e| failed(&e))?;
     let tick = |x: &f64| match scale {
-        Scale::Linear => thousands(*x),
+        Scale::Linear => tick_label(*x),
         Scale::Log => thousands(10f64.powf(*x)),
     };
     // The y axis counts upwards: the first bar goes at the top.
@@ -131,34 +135,38 @@ pub fn bars(
         )
     });
     chart.draw_series(labels).map_err(|e| failed(&e))?;
-    draw_legend(&legend).map_err(|e| failed(&e))?;
+    draw_legend(&legend, bars).map_err(|e| failed(&e))?;
     root.present().map_err(|e| failed(&e))
 }
 
-/// The colours' meaning, and the whisker's, in one line under the chart.
+/// The colours' meaning, and the whisker's, in one line under the chart:
+/// only what the chart shows (no faded entry where no bar is faded).
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
+    bars: &[Bar],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let style = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Left, VPos::Center));
-    let mut x = 12;
-    let colour = colour_of("epoll");
-    for (fill, words) in [
-        (colour.filled(), "a model's colour, the same in every chart"),
-        (
-            colour.mix(FADED).filled(),
-            "faded: client-bound, not ranked",
-        ),
-    ] {
-        area.draw(&Rectangle::new([(x, 9), (x + 14, 21)], fill))?;
-        area.draw(&Text::new(words, (x + 19, 15), style.clone()))?;
-        // About 6 px a character at 12 px sans-serif, then a gap.
-        x += 19 + 6 * words.len() as i32 + 24;
+    let words = "each bar in its model's colour, the same in every chart";
+    area.draw(&Text::new(words, (12, 15), style.clone()))?;
+    // About 6 px a character at 12 px sans-serif, then a gap.
+    let mut x = 12 + 6 * words.len() as i32 + 24;
+    if bars.iter().any(|b| b.client_bound && b.value.is_some()) {
+        let faded = "faded: client-bound, not ranked";
+        let grey = RGBColor(100, 100, 100);
+        area.draw(&Rectangle::new(
+            [(x, 9), (x + 14, 21)],
+            grey.mix(FADED).filled(),
+        ))?;
+        area.draw(&Text::new(faded, (x + 19, 15), style.clone()))?;
+        x += 19 + 6 * faded.len() as i32 + 24;
     }
-    area.draw(&PathElement::new(
-        vec![(x, 15), (x + 18, 15)],
-        BLACK.stroke_width(2),
-    ))?;
-    area.draw(&Text::new("spread of the rounds", (x + 23, 15), style))?;
+    if bars.iter().any(|b| b.spread.is_some()) {
+        area.draw(&PathElement::new(
+            vec![(x, 15), (x + 18, 15)],
+            BLACK.stroke_width(2),
+        ))?;
+        area.draw(&Text::new("spread of the rounds", (x + 23, 15), style))?;
+    }
     Ok(())
 }
 
@@ -208,6 +216,18 @@ pub fn colour_of(binary: &str) -> RGBColor {
         "nginx" => RGBColor(60, 150, 80),
         _ => RGBColor(100, 100, 100),
     }
+}
+
+/// `colour` lightened `steps` times (each a third of the way to white), for
+/// a model's further variants in a curve chart: 0 steps is the colour.
+pub fn lighter(colour: RGBColor, steps: usize) -> RGBColor {
+    let keep = (2.0f64 / 3.0).powi(steps as i32);
+    let towards_white = |c: u8| (255.0 - (255.0 - f64::from(c)) * keep).round() as u8;
+    RGBColor(
+        towards_white(colour.0),
+        towards_white(colour.1),
+        towards_white(colour.2),
+    )
 }
 
 /// An axis of a curve chart: from 0 for counts that start at 0, or in
@@ -412,6 +432,18 @@ pub fn figure(value: f64) -> String {
     }
 }
 
+/// A tick of a linear axis: whole numbers grouped by three (`20,000`); a
+/// fraction, on a short axis (system calls per request: 0.5 to 2.5), with
+/// the decimals it has, up to two (`0.5`, `2.5`), not rounded to a whole
+/// number that repeats.
+fn tick_label(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        return thousands(value);
+    }
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').to_string()
+}
+
 /// Digits grouped by three: `168,010`.
 pub fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
@@ -428,6 +460,29 @@ pub fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A variant's shade: the colour itself, then lighter, never past white.
+    #[test]
+    fn variants_shade_towards_white() {
+        let orange = RGBColor(220, 120, 30);
+        assert_eq!(lighter(orange, 0), orange);
+        assert_eq!(lighter(orange, 1), RGBColor(232, 165, 105));
+        assert_eq!(lighter(orange, 20), RGBColor(255, 255, 255));
+    }
+
+    /// A linear axis's ticks keep their fractions: 0.5 steps are not
+    /// rounded to 0, 0, 1, 2, 2.
+    #[test]
+    fn ticks_keep_their_fractions() {
+        let ticks: Vec<String> = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 0.25, 20000.0]
+            .into_iter()
+            .map(tick_label)
+            .collect();
+        assert_eq!(
+            ticks,
+            ["0", "0.5", "1", "1.5", "2", "2.5", "0.25", "20,000"]
+        );
+    }
 
     /// Log axes tick at whole powers of ten over the range; linear ones
     /// at round steps from 0.

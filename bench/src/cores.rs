@@ -176,31 +176,46 @@ pub fn unexplained(results: &Results) -> Vec<String> {
         .collect()
 }
 
-/// `cores.md`: per chapter, an anchor with the count and the table of the
-/// cases its core fails, each with what the real server adds.
+/// `cores.md`: per chapter, an anchor with the count and one table of the
+/// cases its core fails, grouped by reason: what the real server adds, and
+/// the cases that fail for want of it. (Each failure's own words stay in
+/// `cores.json`.)
 pub fn markdown(results: &Results) -> String {
     let mut out =
         String::from("<!-- Written by `bench cores` from cores.json: do not edit by hand. -->\n");
     for (binary, verdicts) in results {
         let failed: Vec<&Verdict> = verdicts.iter().filter(|v| v.failure.is_some()).collect();
+        // The reasons in the order of their first failure, each with its cases.
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+        for verdict in &failed {
+            let reason = fix(binary, &verdict.case).unwrap_or("(not explained yet)");
+            match reasons.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, cases)) => cases.push(&verdict.case),
+                None => reasons.push((reason, vec![&verdict.case])),
+            }
+        }
         let _ = writeln!(out, "\n<!-- ANCHOR: {binary} -->");
         let _ = writeln!(
             out,
-            "The core passes {} of the suite's {} cases. It fails {}:\n",
+            "The core passes {} of the suite's {} cases. It fails {}, for want of {} the real server adds:\n",
             verdicts.len() - failed.len(),
             verdicts.len(),
-            failed.len()
+            failed.len(),
+            match reasons.len() {
+                1 => "one thing".to_string(),
+                n => format!("{n} things"),
+            }
         );
-        for verdict in failed {
-            let failure = verdict.failure.as_deref().unwrap_or("");
+        if !reasons.is_empty() {
             let _ = writeln!(
                 out,
-                "- **`{}`**: {}\n  - *the core:* {}\n  - *the real server:* {}",
-                verdict.case,
-                text(&verdict.demonstrates),
-                text(failure),
-                fix(binary, &verdict.case).unwrap_or("")
+                "| what the real server adds | the cases the core fails without it |"
             );
+            let _ = writeln!(out, "| --- | --- |");
+            for (reason, cases) in reasons {
+                let cases: Vec<String> = cases.iter().map(|c| format!("`{c}`")).collect();
+                let _ = writeln!(out, "| {reason} | {} |", cases.join(", "));
+            }
         }
         let _ = writeln!(out, "<!-- ANCHOR_END: {binary} -->");
     }
@@ -294,24 +309,6 @@ pub fn fix(binary: &str, case: &str) -> Option<&'static str> {
     })
 }
 
-/// Plain text made safe for a Markdown list item: no HTML, no code spans,
-/// no control characters, and `--` kept as two hyphens (not a dash).
-fn text(text: &str) -> String {
-    let text: String = text
-        .chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '`' => "'".to_string(),
-            c if c.is_control() => " ".to_string(),
-            c => c.to_string(),
-        })
-        .collect();
-    text.replace("--", "\\-\\-")
-        .replace('*', "\\*")
-        .replace('_', "\\_")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,8 +321,8 @@ mod tests {
         }
     }
 
-    /// A chapter's table counts the cases, lists only the failed ones, each
-    /// with what the real server adds; a failure nobody explained is named.
+    /// A chapter's table counts the cases, lists only the failed ones, under
+    /// what the real server adds; a failure nobody explained is named.
     #[test]
     fn the_table_lists_the_failures_with_their_fix() {
         let mut results = Results::new();
@@ -339,13 +336,22 @@ mod tests {
         let md = markdown(&results);
         assert!(md.contains("<!-- ANCHOR: epoll -->"), "{md}");
         assert!(
-            md.contains("passes 1 of the suite's 2 cases. It fails 1"),
+            md.contains("passes 1 of the suite's 2 cases. It fails 1, for want of one thing the real server adds"),
             "{md}"
         );
-        assert!(md.contains("- **`max_conns`**: it works"), "{md}");
-        assert!(md.contains("*the core:* client 9 of 8"), "{md}");
-        assert!(md.contains("plumbing::admission::admit"), "{md}");
+        assert!(
+            md.contains("| admission: a place under `--max-conns` for each client"),
+            "{md}"
+        );
+        assert!(md.contains("| `max_conns` |"), "{md}");
         assert!(!md.contains("`get_numbers`"), "{md}");
+        // Two cases that fail for one reason share its row.
+        let epoll = results.get_mut("epoll").unwrap();
+        epoll.push(verdict("root_site", Some("no listening line")));
+        epoll.push(verdict("traversal", Some("no listening line")));
+        let md = markdown(&results);
+        assert!(md.contains("It fails 3, for want of 2 things"), "{md}");
+        assert!(md.contains("| `root_site`, `traversal` |"), "{md}");
         assert!(unexplained(&results).is_empty());
         results
             .get_mut("epoll")

@@ -8,7 +8,8 @@
 //!   per model binary, `BINARY-growth`: its own rows of those tables and
 //!   the sentences that read them, for its chapter;
 //! - the curves, one line per server in its model's colour
-//!   ([`chart::colour_of`]), dashed for a flag variant: `idle-sweep-cpu.svg`,
+//!   ([`chart::colour_of`]), dashed and a shade lighter for each further
+//!   variant ([`chart::lighter`]): `idle-sweep-cpu.svg`,
 //!   `idle-sweep-rate.svg`, `idle-sweep-p99.svg`, `memory.svg`,
 //!   `concurrency-sweep-rate.svg`, `-cpu.svg`, `-switches.svg`, `-p99.svg`.
 
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::chart::{self, Axis, Line};
 use crate::compare::{self, BUSY, Cell, MemoryLine, Variant, median, memory_line};
 use crate::cost::short;
+use crate::lesson::{self, Measure};
 use crate::machine::Machine;
 use crate::report::{WRITTEN, anchored, machine, markdown};
 
@@ -532,6 +534,38 @@ fn draw(out: &Path, run: &Run) -> Result<(), String> {
             )?;
         }
     }
+    // The lessons' charts of the idle sweep: the model beside its
+    // neighbours, the figure the lesson reads.
+    for lesson in lesson::LESSONS {
+        let Measure::IdleSweep(name) = lesson.measure else {
+            continue;
+        };
+        let (_, _, what, better, y_axis) = FIGURES
+            .into_iter()
+            .find(|f| f.1 == name)
+            .ok_or_else(|| format!("{}: no figure {name}", lesson.file()))?;
+        let shown = Sweep {
+            name: run.idle.name.clone(),
+            points: run.idle.points.clone(),
+            rows: (run.idle.rows.iter())
+                .filter(|(v, _)| lesson.shows(&v.binary, &v.name))
+                .cloned()
+                .collect(),
+        };
+        let lines = lines(&shown, |n, cell| {
+            Some((n as f64, figure(cell, name)?, spread(cell, name)))
+        });
+        chart::lines(
+            &out.join(lesson.file()),
+            &format!("{what} against idle connections"),
+            (
+                &format!("idle connections, beside {BUSY} busy keep-alive clients"),
+                Axis::Linear,
+            ),
+            (&format!("{what} ({better})"), y_axis),
+            &lines,
+        )?;
+    }
     // Read before the busy clients connect: n connections held.
     let lines = lines(&run.idle, |n, cell| {
         Some((n as f64, figure(cell, "rss_mb")?, spread(cell, "rss_mb")))
@@ -561,7 +595,14 @@ fn lines(sweep: &Sweep, at: impl Fn(usize, &Cell) -> Option<Step>) -> Vec<Line> 
     sweep
         .rows
         .iter()
-        .filter_map(|(variant, cells)| {
+        .enumerate()
+        .filter_map(|(i, (variant, cells))| {
+            // The model's second variant a shade lighter than its first, the
+            // third lighter again: two dashed lines of one model stay apart.
+            let shade = sweep.rows[..i]
+                .iter()
+                .filter(|(v, _)| v.binary == variant.binary)
+                .count();
             let points: Vec<_> = sweep
                 .points
                 .iter()
@@ -578,7 +619,7 @@ fn lines(sweep: &Sweep, at: impl Fn(usize, &Cell) -> Option<Step>) -> Vec<Line> 
                 .collect();
             (points.len() >= 2).then(|| Line {
                 name: variant.name.clone(),
-                colour: chart::colour_of(&variant.binary),
+                colour: chart::lighter(chart::colour_of(&variant.binary), shade),
                 dashed: !variant.args.is_empty(),
                 points,
             })

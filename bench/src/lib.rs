@@ -132,6 +132,8 @@
 //! - [`machine`]: what a run was measured on, recorded with it.
 //! - [`report`]: the charts and the book's tables, from `compare.json`.
 //! - [`growth`]: the sweeps' tables and curves, from `sweeps.json`.
+//! - [`lesson`]: the one chart of each model's lesson, which `report` and
+//!   `growth` draw from the saved runs.
 //! - [`chart`]: the SVG bar and line charts.
 //! - [`cores`]: `bench cores`, the conformance suite against each model's
 //!   core.
@@ -148,6 +150,7 @@ pub mod cost;
 pub mod echo;
 pub mod growth;
 pub mod hold;
+pub mod lesson;
 pub mod load;
 pub mod machine;
 pub mod net;

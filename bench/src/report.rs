@@ -2,9 +2,10 @@
 //! `compare.json`, so `bench compare --redraw` writes the same again from a
 //! saved run and no figure in the book is typed by hand:
 //!
-//! - `compare.md`, between `ANCHOR:` markers: `summary`, the whole run as
-//!   one grid (a server per row, a scenario per column, medians and the
-//!   spread of the rounds); then one table per scenario (`keepalive`,
+//! - `compare.md`, between `ANCHOR:` markers: the whole run as three grids
+//!   by theme, `summary-work`, `summary-waiting` and `summary-holding` (a
+//!   server per row, a scenario per column, medians and the spread of the
+//!   rounds); then one table per scenario (`keepalive`,
 //!   `hold`, ...), every server with what it cost: CPU, system calls and
 //!   context switches per request where the scenario is steady work, the
 //!   server's and the bench's share of a core, and the scenario's further
@@ -25,6 +26,7 @@ use serde_json::Value;
 use crate::chart::{self, Bar, Scale};
 use crate::compare::Cell;
 use crate::cost::short;
+use crate::lesson::{self, Measure};
 use crate::machine::Machine;
 
 /// The server every chapter's figures are set beside: one thread, one
@@ -151,24 +153,52 @@ fn legend(run: &Run) -> String {
     )
 }
 
-/// `compare.md`: the grid, then a table per scenario.
+/// The grid of the whole run split by theme, so that no table is wider than
+/// a page: (anchor, the scenarios in it). A scenario in none of them is
+/// shown in `summary-more`.
+const THEMES: [(&str, &[&str]); 3] = [
+    (
+        "summary-work",
+        &["keepalive", "close", "64k", "echo", "wrk", "ab"],
+    ),
+    ("summary-waiting", &["delay", "sleep", "stall", "hello"]),
+    ("summary-holding", &["hold", "wall", "idle"]),
+];
+
+/// `compare.md`: the grid by theme, then a table per scenario.
 fn compare(run: &Run, columns: &[Column], rows: &[Row]) -> String {
-    let header: Vec<String> = std::iter::once("server".to_string())
-        .chain(columns.iter().map(|c| c.heading.clone()))
-        .collect();
-    let lines: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            std::iter::once(format!("`{}`", row.name))
-                .chain(row.cells.iter().map(Cell::show))
-                .collect()
-        })
-        .collect();
     let mut text = String::from(WRITTEN);
-    text.push_str(&anchored(
-        "summary",
-        &(markdown(&header, &lines) + &legend(run)),
-    ));
+    let themed: Vec<&str> = THEMES
+        .iter()
+        .flat_map(|(_, names)| names.iter().copied())
+        .collect();
+    let more: Vec<&str> = (columns.iter())
+        .map(|c| c.name.as_str())
+        .filter(|name| !themed.contains(name))
+        .collect();
+    for (anchor, names) in THEMES.into_iter().chain([("summary-more", &more[..])]) {
+        let shown: Vec<usize> = (0..columns.len())
+            .filter(|&i| names.contains(&columns[i].name.as_str()))
+            .collect();
+        if shown.is_empty() {
+            continue;
+        }
+        let header: Vec<String> = std::iter::once("server".to_string())
+            .chain(shown.iter().map(|&i| columns[i].heading.clone()))
+            .collect();
+        let lines: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                std::iter::once(format!("`{}`", row.name))
+                    .chain(shown.iter().map(|&i| row.cells[i].show()))
+                    .collect()
+            })
+            .collect();
+        text.push_str(&anchored(
+            anchor,
+            &(markdown(&header, &lines) + &legend(run)),
+        ));
+    }
     for (i, column) in columns.iter().enumerate() {
         text.push_str(&anchored(
             &column.name,
@@ -239,6 +269,12 @@ Medians of {} rounds ({} for the big parent), pinned to CPU 0 (`cargo run --rele
     text
 }
 
+/// A hundredth of a thread's kernel stack (16 KiB on x86-64 and aarch64), in
+/// bytes: a change of the machine's kernel stacks per connection held
+/// smaller than this, either way, is other processes' threads coming and
+/// going, not the server's.
+const KERNEL_STACK_NOISE: f64 = 16384.0 / 100.0;
+
 /// The further figures a scenario's rounds carry, and their headings.
 /// (The bench's CPU in a hold is the table's own last column.)
 const EXTRAS: [(&str, &str); 8] = [
@@ -304,6 +340,9 @@ fn scenario_table(run: &Run, column: &Column, i: usize, rows: &[Row]) -> String 
             }
             for (key, _) in &extras {
                 line.push(cell.extra(key).map_or("-".to_string(), |v| match v {
+                    v if *key == "kernel_stack_per_conn" && v.abs() < KERNEL_STACK_NOISE => {
+                        "~0".to_string()
+                    }
                     v if v < 1.0 => format!("{v:.2}"),
                     v if v < 100.0 => format!("{v:.1}"),
                     v => chart::thousands(v),
@@ -316,6 +355,17 @@ fn scenario_table(run: &Run, column: &Column, i: usize, rows: &[Row]) -> String 
         .collect();
     let mut text = markdown(&header, &lines);
     text.push_str(&legend(run));
+    if extras
+        .iter()
+        .any(|(key, _)| *key == "kernel_stack_per_conn")
+    {
+        text.push_str(
+            "\n*kernel stack per conn.*: how much the machine's kernel stacks grew (16 KiB \
+             for each thread of any process), divided by the connections held; other \
+             processes' threads move it too, so less than a hundredth of a stack either \
+             way is shown `~0`: no stack per connection.\n",
+        );
+    }
     if !missing.is_empty() {
         let reasons: Vec<String> = missing.into_iter().collect();
         text.push_str(&format!("\n`-`: not counted ({}).\n", reasons.join("; ")));
@@ -338,102 +388,139 @@ fn percent(share: Option<f64>) -> String {
 }
 
 /// One SVG bar chart per scenario, `compare-NAME.svg`, and for the
-/// steady-work scenarios one per cost, `compare-NAME-cpu.svg`, ...
+/// steady-work scenarios one per cost, `compare-NAME-cpu.svg`, ...; then
+/// the lessons' charts drawn from this run ([`lesson::LESSONS`]).
 fn draw_charts(out: &Path, columns: &[Column], rows: &[Row]) -> Result<(), String> {
+    let all: Vec<&Row> = rows.iter().collect();
     for (i, column) in columns.iter().enumerate() {
-        let (short_name, unit) = column
-            .heading
-            .rsplit_once(" (")
-            .map_or((column.heading.as_str(), ""), |(short, unit)| {
-                (short, unit.trim_end_matches(')'))
-            });
-        let unit = unit.trim_end_matches(['↑', '↓']).trim();
-        let title = if column.title.is_empty() {
-            short_name
-        } else {
-            &column.title
-        };
-        let scale = match column.name.as_str() {
-            "hold" => Scale::Log,
-            _ => Scale::Linear,
-        };
-        let mut axis = format!("{unit}, {} is better", column.better);
-        if scale == Scale::Log {
-            axis.push_str(" (log scale)");
-        }
-        let bars: Vec<Bar> = rows
-            .iter()
-            .map(|row| {
-                let cell = &row.cells[i];
-                Bar {
-                    name: row.name.clone(),
-                    value: cell.value(),
-                    spread: cell.spread().filter(|_| cell.rounds().len() > 1),
-                    label: cell.show(),
-                    colour: row.colour(),
-                    client_bound: cell.client_bound(),
-                }
-            })
-            .collect();
-        chart::bars(
+        draw_scenario(
             &out.join(format!("compare-{}.svg", column.name)),
-            title,
-            &axis,
-            scale,
-            &bars,
+            column,
+            i,
+            &all,
         )?;
         if column.per_unit {
-            draw_cost_charts(out, column, i, rows)?;
+            for (file, name) in [
+                ("cpu", "cpu_us"),
+                ("syscalls", "syscalls"),
+                ("switches", "context_switches"),
+            ] {
+                let path = out.join(format!("compare-{}-{file}.svg", column.name));
+                draw_cost(&path, column, i, name, &all)?;
+            }
+        }
+    }
+    for lesson in lesson::LESSONS {
+        let shown: Vec<&Row> = rows
+            .iter()
+            .filter(|r| lesson.shows(&r.binary, &r.name))
+            .collect();
+        let path = out.join(lesson.file());
+        let column = |name: &str| {
+            columns
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| format!("{}: compare.json has no scenario {name}", lesson.file()))
+        };
+        match lesson.measure {
+            Measure::Scenario(name) => {
+                let i = column(name)?;
+                draw_scenario(&path, &columns[i], i, &shown)?;
+            }
+            Measure::Cost(name, cost) => {
+                let i = column(name)?;
+                draw_cost(&path, &columns[i], i, cost, &shown)?;
+            }
+            Measure::IdleSweep(_) => {} // growth draws it, from sweeps.json
         }
     }
     Ok(())
 }
 
-/// The costs of a steady-work scenario as charts: CPU, system calls and
-/// context switches per unit, lower is better, whoever was the limit.
-fn draw_cost_charts(out: &Path, column: &Column, i: usize, rows: &[Row]) -> Result<(), String> {
+/// A scenario's own figure for `rows`, as bars.
+fn draw_scenario(path: &Path, column: &Column, i: usize, rows: &[&Row]) -> Result<(), String> {
+    let (short_name, unit) = column
+        .heading
+        .rsplit_once(" (")
+        .map_or((column.heading.as_str(), ""), |(short, unit)| {
+            (short, unit.trim_end_matches(')'))
+        });
+    let unit = unit.trim_end_matches(['↑', '↓']).trim();
+    let title = if column.title.is_empty() {
+        short_name
+    } else {
+        &column.title
+    };
+    let scale = match column.name.as_str() {
+        "hold" => Scale::Log,
+        _ => Scale::Linear,
+    };
+    let mut axis = format!("{unit}, {} is better", column.better);
+    if scale == Scale::Log {
+        axis.push_str(" (log scale)");
+    }
+    let bars: Vec<Bar> = rows
+        .iter()
+        .map(|row| {
+            let cell = &row.cells[i];
+            Bar {
+                name: row.name.clone(),
+                value: cell.value(),
+                spread: cell.spread().filter(|_| cell.rounds().len() > 1),
+                label: cell.show(),
+                colour: row.colour(),
+                client_bound: cell.client_bound(),
+            }
+        })
+        .collect();
+    chart::bars(path, title, &axis, scale, &bars)
+}
+
+/// What one unit of a steady-work scenario cost `rows` (`cpu_us`,
+/// `syscalls` or `context_switches`), lower is better, whoever was the
+/// limit.
+fn draw_cost(
+    path: &Path,
+    column: &Column,
+    i: usize,
+    name: &str,
+    rows: &[&Row],
+) -> Result<(), String> {
     let unit = match column.name.as_str() {
         "echo" => "message",
         _ => "request",
     };
-    let costs = [
-        ("cpu", "cpu_us", format!("CPU µs per {unit}")),
-        ("syscalls", "syscalls", format!("system calls per {unit}")),
-        (
-            "switches",
-            "context_switches",
-            format!("context switches per {unit}"),
-        ),
-    ];
-    for (file, name, what) in costs {
-        let bars: Vec<Bar> = rows
-            .iter()
-            .map(|row| {
-                let cell = &row.cells[i];
-                Bar {
-                    name: row.name.clone(),
-                    value: cell.cost(name),
-                    spread: cell.cost_spread(name).filter(|_| cell.rounds().len() > 1),
-                    label: match (&cell, cell.cost(name)) {
-                        (_, Some(value)) => short(value),
-                        (Cell::Ran { .. }, None) => "not counted".to_string(),
-                        _ => cell.show(),
-                    },
-                    colour: row.colour(),
-                    // Costs stand whoever was the limit.
-                    client_bound: false,
-                }
-            })
-            .collect();
-        chart::bars(
-            &out.join(format!("compare-{}-{file}.svg", column.name)),
-            &format!("{what}: {}", column.title),
-            &format!("{what}, lower is better"),
-            Scale::Linear,
-            &bars,
-        )?;
-    }
-    Ok(())
+    let what = match name {
+        "cpu_us" => format!("CPU µs per {unit}"),
+        "syscalls" => format!("system calls per {unit}"),
+        _ => format!("context switches per {unit}"),
+    };
+    let bars: Vec<Bar> = rows
+        .iter()
+        .map(|row| {
+            let cell = &row.cells[i];
+            Bar {
+                name: row.name.clone(),
+                value: cell.cost(name),
+                spread: cell.cost_spread(name).filter(|_| cell.rounds().len() > 1),
+                label: match (&cell, cell.cost(name)) {
+                    (_, Some(value)) => short(value),
+                    (Cell::Ran { .. }, None) => "not counted".to_string(),
+                    _ => cell.show(),
+                },
+                colour: row.colour(),
+                // Costs stand whoever was the limit.
+                client_bound: false,
+            }
+        })
+        .collect();
+    chart::bars(
+        path,
+        &format!("{what}: {}", column.title),
+        &format!("{what}, lower is better"),
+        Scale::Linear,
+        &bars,
+    )
 }
 
 /// A Markdown table from a header and rows of cells.
@@ -598,7 +685,8 @@ mod tests {
                     ran(100000.0, 10.0, 1.0, 1.0),
                     ran(20000.0, 30.0, 0.6, 1.0),
                     {"outcome": "ran", "rounds": [{"value": 250.0, "note": "19000 held",
-                     "extra": {"bench_rss_mb": 9.5, "heads_per_s": 740.0},
+                     "extra": {"bench_rss_mb": 9.5, "heads_per_s": 740.0,
+                               "kernel_stack_per_conn": -2.46},
                      "server": {"cpu_share": 0.01, "missing": {}}, "client": {"cpu_share": 0.1}}]},
                 ]},
                 {"server": {"name": "threaded", "binary": "threaded"}, "cells": [
@@ -674,17 +762,42 @@ mod tests {
             keepalive.contains("| `epoll` | 100,000 | 10.0 (1.00 + 9.00) | 2.00 | 0.50 (0.25 + 0.25) | 100% | 100% |"),
             "{keepalive}"
         );
+        // A kernel stack smaller than a hundredth of a thread's either way
+        // is the machine's noise, and says so.
         let hold = between(&text, "hold");
+        assert!(hold.contains("less than a hundredth of a stack"), "{hold}");
         assert!(
-            hold.contains("| `epoll` | 250 (19000 held) | 9.5 | 740 | 1% | 10% |"),
+            hold.contains("| `epoll` | 250 (19000 held) | ~0 | 9.5 | 740 | 1% | 10% |"),
             "{hold}"
         );
         assert!(
-            hold.contains("| `threaded` | FAILED: held 3 of 10000 | - | - | - | - |"),
+            hold.contains("| `threaded` | FAILED: held 3 of 10000 | - | - | - | - | - |"),
             "{hold}"
         );
+        // The grid by theme: each scenario in its theme's grid only.
+        let work = between(&text, "summary-work");
         assert!(
-            between(&text, "summary").contains("| `threaded --pool 8` | n/a: 8 conn. at a time |")
+            work.contains("| `threaded --pool 8` | n/a: 8 conn. at a time |"),
+            "{work}"
+        );
+        assert!(
+            work.contains("new conn. c100") && !work.contains("hold (B"),
+            "{work}"
+        );
+        let holding = between(&text, "summary-holding");
+        assert!(
+            holding
+                .trim_start()
+                .starts_with("| server | hold (B per conn. ↓) |"),
+            "{holding}"
+        );
+        assert!(
+            !text.contains("ANCHOR: summary-waiting"),
+            "no grid without a scenario"
+        );
+        assert!(
+            !text.contains("ANCHOR: summary-more"),
+            "every scenario has its theme"
         );
         assert!(
             !text.contains("ANCHOR: spawn"),

@@ -39,6 +39,14 @@ fn handle(mut stream: TcpStream, service: &Arc<Service>) -> io::Result<()> {
             let left = at.saturating_duration_since(Instant::now());
             left.max(Duration::from_millis(1))
         });
+        if conn.read_capacity() == 0 {
+            // Nothing to read for (the client closed its side, say, with a
+            // `/delay` still to answer): a read would return 0 at once, again
+            // and again. Only the deadline moves us on.
+            std::thread::sleep(left.unwrap_or(Duration::from_millis(1)));
+            conn.fire(Instant::now());
+            continue;
+        }
         stream.set_read_timeout(left)?;
         match stream.read(&mut buf) {
             Ok(0) => conn.received_eof(Instant::now()),

@@ -181,8 +181,8 @@ pub fn serve_connection<S: Socket>(
 /// Makes the next read time out after `timeout`. `SO_RCVTIMEO` holds until
 /// it is changed, and changing it is a `setsockopt(2)` that takes the
 /// socket's lock: once per request on a busy keep-alive connection, that
-/// cost the thread-per-connection server about 15% of its requests per
-/// second (measured; see the blocking chapter). So the timeout already set is kept when it is
+/// cost the thread-per-connection server about a sixth of its requests per
+/// second (measured; see the blocking reference page). So the timeout already set is kept when it is
 /// within [`TIMEOUT_SLACK`] of the one wanted: on a keep-alive connection
 /// the idle deadline moves with each request, and the timeout to it stays
 /// within microseconds of `--idle-timeout`. Ending up to 1 ms early costs a

@@ -70,15 +70,20 @@ fn serve(server: Server) -> io::Result<()> {
     }
 }
 
-/// Writes what is owed, and asks for EPOLLOUT while some is left.
+/// Writes what is owed, and asks for EPOLLOUT while some is left, and for
+/// EPOLLIN only while the protocol takes bytes (after the client's EOF its
+/// socket stays readable, and epoll_wait would never sleep).
 fn write(epoll: &Epoll, token: u64, (stream, conn): &mut Client) -> io::Result<()> {
     if conn.wants_write() {
         let n = stream.write(conn.output()).unwrap_or(0);
         conn.sent(n, Instant::now());
     }
-    let interest = match conn.wants_write() {
-        true => IN | EpollFlags::EPOLLOUT,
-        false => IN,
-    };
+    let mut interest = EpollFlags::empty();
+    if conn.read_capacity() > 0 {
+        interest |= IN;
+    }
+    if conn.wants_write() {
+        interest |= EpollFlags::EPOLLOUT;
+    }
     Ok(epoll.modify(stream.as_fd(), &mut EpollEvent::new(interest, token))?)
 }

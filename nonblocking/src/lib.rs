@@ -33,14 +33,15 @@
 //! CPU: a core at 100% from the first second, idle or not, and the more
 //! connections it holds the longer each pass takes (every pass touches all of
 //! them). `--max-conns N`: connection N+1 gets a `503 Service Unavailable`
-//! (echo: closed) at once. `--trace` prints a line for every EAGAIN, which
-//! is a flood: pipe it through `grep -v EAGAIN` or `head`.
+//! (echo: closed) at once. `--trace` prints a line for every `read` that
+//! finds EAGAIN (a failed `accept` is not traced): silent with no client, a
+//! flood with one; pipe it through `grep -v EAGAIN` or `head`.
 //!
 //! ## Try it
 //! ```text
-//! cargo run --release -p nonblocking
-//! top -p $(pgrep -x nonblocking)          # 100% CPU, with no client at all
-//! exec 3<>/dev/tcp/127.0.0.1/7004; strace -c -f -p $(pgrep -x nonblocking)
+//! cargo run --release -p nonblocking &   # $! is the server's PID
+//! top -p $!                               # 100% CPU, with no client at all
+//! exec 3<>/dev/tcp/127.0.0.1/7004; strace -c -f -p $!
 //! ```
 //!
 //! # Layout

@@ -22,7 +22,12 @@ fn serve(server: Server) -> io::Result<()> {
     loop {
         let mut fds = vec![PollFd::new(server.listener.as_fd(), PollFlags::POLLIN)];
         for (stream, conn) in &clients {
-            let mut events = PollFlags::POLLIN;
+            // Read only while the protocol takes bytes: after the client's
+            // EOF its socket stays readable, and poll would never sleep.
+            let mut events = PollFlags::empty();
+            if conn.read_capacity() > 0 {
+                events |= PollFlags::POLLIN;
+            }
             if conn.wants_write() {
                 events |= PollFlags::POLLOUT;
             }

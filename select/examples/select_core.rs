@@ -25,7 +25,11 @@ fn serve(server: Server) -> io::Result<()> {
         let (mut reads, mut writes) = (FdSet::new(), FdSet::new());
         reads.insert(server.listener.as_fd());
         for (stream, conn) in &clients {
-            reads.insert(stream.as_fd());
+            // Read only while the protocol takes bytes: after the client's
+            // EOF its socket stays readable, and select would never sleep.
+            if conn.read_capacity() > 0 {
+                reads.insert(stream.as_fd());
+            }
             if conn.wants_write() {
                 writes.insert(stream.as_fd());
             }

@@ -87,8 +87,10 @@ fn pool(
     stack_size: usize,
 ) -> io::Result<()> {
     // Capacity 0: a rendezvous. `send` returns only when a worker has taken
-    // the client, so nothing queues in this process; while every worker is
-    // busy, new clients wait in the kernel's listen backlog.
+    // the client, so no queue builds up in this process: while every worker
+    // is busy, the main thread holds the one client it has just accepted,
+    // blocked in `send`, and the clients after it wait in the kernel's
+    // listen backlog.
     let (hand_over, take) = channel::bounded::<(TcpStream, Place)>(0);
     let mut threads = Vec::new();
     for i in 0..workers {

@@ -90,7 +90,9 @@ pub(crate) fn recv(fd: Fd, shots: Shots, room: usize) -> squeue::Entry {
 }
 
 /// A `send` of `bytes` on `fd`. MSG_NOSIGNAL: a peer that reset gives
-/// EPIPE, not a SIGPIPE that would end the process. MSG_WAITALL: when the
+/// EPIPE and no SIGPIPE at all (Rust ignores SIGPIPE before `main`, so this
+/// is for the reader who ports it to C, where SIGPIPE ends the process by
+/// default). MSG_WAITALL: when the
 /// socket takes only part, the kernel waits for room and sends the rest
 /// itself (Linux 5.19's retry of short stream sends), so one completion
 /// says all went, instead of one per part with a loop round between them.
