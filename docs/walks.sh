@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The "strace walk" of every chapter's "Try it": each model binary under
+# The "strace walk" of every model's reference page: each model binary under
 # `strace -f`, one `GET /numbers.txt` on a connection of its own, and the
 # system calls that served it, written to docs/src/walks/BINARY.txt for the
-# chapter to include. Nothing in those files is typed by hand.
+# reference page to include. Nothing in those files is typed by hand.
 #
 #   docs/walks.sh            (every binary; needs strace: apt-get install strace)
 #   docs/walks.sh epoll      (one)
