@@ -403,6 +403,10 @@ def word_counts(src_dir):
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "supports":
         sys.exit(0)  # any renderer
+    if len(sys.argv) == 3 and not os.path.isfile(os.path.join(sys.argv[2], "SUMMARY.md")) \
+            and sys.argv[1] in ("check", "words"):
+        print(f"check-book: {os.path.join(sys.argv[2], 'SUMMARY.md')}: no such file (is {sys.argv[2]} a book's src?)")
+        sys.exit(2)
     if len(sys.argv) == 3 and sys.argv[1] == "words":
         total, path = 0, 0
         course = [START] + lessons(sys.argv[2])
