@@ -426,4 +426,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BrokenPipeError:  # `words ... | head`: the reader has what it wanted
+        sys.exit(0)
