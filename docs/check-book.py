@@ -99,13 +99,14 @@ def resolve(base, content, depth=0):
             return ""
         with open(full, encoding="utf-8") as f:
             text = f.read()
+        lines = text.splitlines(True)
         if anchor:
-            start, end = anchor_marker(anchor).search(text), anchor_marker(anchor, end=True).search(text)
-            if not start or not end:
+            begins = [i for i, line in enumerate(lines) if anchor_marker(anchor).search(line)]
+            ends = [i for i, line in enumerate(lines) if anchor_marker(anchor, end=True).search(line)]
+            if not begins or not ends:
                 return ""
-            text = text[text.index("\n", start.end()) + 1 if "\n" in text[start.end():] else len(text):end.start()]
-            text = text[: text.rfind("\n") + 1]
-        text = "".join(line for line in text.splitlines(True) if not ANCHOR_LINE.search(line))
+            lines = lines[begins[0] + 1 : ends[0]]
+        text = "".join(line for line in lines if not ANCHOR_LINE.search(line))
         return resolve(os.path.dirname(full), text, depth + 1)
     return INCLUDE.sub(included, content)
 

@@ -141,9 +141,12 @@ fn show(cell: &Cell, name: &str) -> String {
     }
 }
 
-/// The figures of the tables and charts: (anchor suffix, figure name,
-/// what it is with its unit, which way is better, the y axis).
-const FIGURES: [(&str, &str, &str, &str, Axis); 5] = [
+/// A figure of the tables and charts: (anchor suffix, figure name, what it
+/// is with its unit, which way is better, the y axis).
+type Figure = (&'static str, &'static str, &'static str, &'static str, Axis);
+
+/// The figures of the tables and charts.
+const FIGURES: [Figure; 5] = [
     (
         "rate",
         "value",
@@ -182,7 +185,7 @@ const FIGURES: [(&str, &str, &str, &str, Axis); 5] = [
 ];
 
 /// Which figures each sweep shows.
-fn figures(sweep: &Sweep) -> Vec<(&'static str, &'static str, &'static str, &'static str, Axis)> {
+fn figures(sweep: &Sweep) -> Vec<Figure> {
     let wanted: &[&str] = match sweep.name.as_str() {
         "idle-sweep" => &["cpu", "rate", "p99"],
         _ => &["rate", "p99", "cpu", "switches", "memory"],
@@ -513,34 +516,18 @@ fn read_concurrency(run: &Run, binary: &str) -> Option<String> {
 /// The curves.
 fn draw(out: &Path, run: &Run) -> Result<(), String> {
     for sweep in [&run.idle, &run.concurrency] {
-        let x_axis = match sweep.name.as_str() {
-            "idle-sweep" => Axis::Linear,
-            _ => Axis::Log,
-        };
-        let x_desc = match sweep.name.as_str() {
-            "idle-sweep" => format!("idle connections, beside {BUSY} busy keep-alive clients"),
-            _ => "keep-alive connections (c)".to_string(),
-        };
-        for (suffix, name, what, better, y_axis) in figures(sweep) {
-            let lines = lines(sweep, |n, cell| {
-                Some((n as f64, figure(cell, name)?, spread(cell, name)))
-            });
-            chart::lines(
-                &out.join(format!("{}-{suffix}.svg", sweep.name)),
-                &format!("{what} against {}", sweep_words(sweep)),
-                (&x_desc, x_axis),
-                (&format!("{what} ({better})"), y_axis),
-                &lines,
-            )?;
+        for figure in figures(sweep) {
+            let path = out.join(format!("{}-{}.svg", sweep.name, figure.0));
+            draw_figure(&path, sweep, figure)?;
         }
     }
-    // The lessons' charts of the idle sweep: the model beside its
-    // neighbours, the figure the lesson reads.
+    // The lessons' charts of the idle sweep: the same curves, of the model
+    // and its neighbours only, for the figure the lesson reads.
     for lesson in lesson::LESSONS {
         let Measure::IdleSweep(name) = lesson.measure else {
             continue;
         };
-        let (_, _, what, better, y_axis) = FIGURES
+        let figure = FIGURES
             .into_iter()
             .find(|f| f.1 == name)
             .ok_or_else(|| format!("{}: no figure {name}", lesson.file()))?;
@@ -552,19 +539,7 @@ fn draw(out: &Path, run: &Run) -> Result<(), String> {
                 .cloned()
                 .collect(),
         };
-        let lines = lines(&shown, |n, cell| {
-            Some((n as f64, figure(cell, name)?, spread(cell, name)))
-        });
-        chart::lines(
-            &out.join(lesson.file()),
-            &format!("{what} against idle connections"),
-            (
-                &format!("idle connections, beside {BUSY} busy keep-alive clients"),
-                Axis::Linear,
-            ),
-            (&format!("{what} ({better})"), y_axis),
-            &lines,
-        )?;
+        draw_figure(&out.join(lesson.file()), &shown, figure)?;
     }
     // Read before the busy clients connect: n connections held.
     let lines = lines(&run.idle, |n, cell| {
@@ -575,6 +550,28 @@ fn draw(out: &Path, run: &Run) -> Result<(), String> {
         "server memory against connections held (idle sweep)",
         ("connections held", Axis::Linear),
         ("resident memory, MB (lower is better)", Axis::Log),
+        &lines,
+    )
+}
+
+/// One figure of `sweep` as curves, a line per server of it, into `path`.
+fn draw_figure(path: &Path, sweep: &Sweep, figure: Figure) -> Result<(), String> {
+    let (_, name, what, better, y_axis) = figure;
+    let (x_desc, x_axis) = match sweep.name.as_str() {
+        "idle-sweep" => (
+            format!("idle connections, beside {BUSY} busy keep-alive clients"),
+            Axis::Linear,
+        ),
+        _ => ("keep-alive connections (c)".to_string(), Axis::Log),
+    };
+    let lines = lines(sweep, |n, cell| {
+        Some((n as f64, self::figure(cell, name)?, spread(cell, name)))
+    });
+    chart::lines(
+        path,
+        &format!("{what} against {}", sweep_words(sweep)),
+        (&x_desc, x_axis),
+        (&format!("{what} ({better})"), y_axis),
         &lines,
     )
 }
