@@ -7,6 +7,9 @@
 #
 #   docs/profile.sh              (epoll and uring)
 #   docs/profile.sh epoll        (one)
+#   docs/profile.sh growth       (why a request costs more at c10,000:
+#                                 epoll and the bench at c100 and c10,000,
+#                                 docs/src/results/profile-growth.md)
 #
 # Needs perf (apt-get install linux-perf) and, to name the kernel's
 # functions, kernel.kptr_restrict=0 (set here, as root).
@@ -18,6 +21,10 @@ sysctl -q -w kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1 || true
 mkdir -p docs/src/results
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+
+if [ "${1:-}" = growth ]; then
+  exec python3 docs/profile-growth.py
+fi
 
 port=7860
 for bin in "${@:-epoll uring}"; do

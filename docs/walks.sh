@@ -7,6 +7,7 @@
 #   docs/walks.sh            (every binary; needs strace: apt-get install strace)
 #   docs/walks.sh epoll      (one)
 #   docs/walks.sh timer      (experiment 2: epoll --trace, a timer and a request)
+#   docs/walks.sh uring-delay (uring --trace: a request, then a /delay)
 #
 # Each server runs on a free port and is stopped by its PID. The output keeps
 # the calls from the listener's `socket` on, names each PID as strace first
@@ -145,8 +146,50 @@ timer_walk() {
     echo "walks.sh: docs/src/walks/timer.txt ($(wc -l <docs/src/walks/timer.txt) lines)"
 }
 
+# The uring reference's "A /delay, traced": `uring --trace`, one
+# `GET /numbers.txt` on a connection that then closes, then a second
+# connection that asks `/delay/200` and closes its side at once, as
+# `printf ... | nc -q1` does. The trace shows each io_uring_enter, what it
+# submitted and what completed.
+uring_delay_walk() {
+    local scratch
+    scratch=$(mktemp -d)
+    target/release/uring --addr 127.0.0.1:0 --trace >"$scratch/out" 2>"$scratch/trace" &
+    local server_pid=$! addr
+    addr=$(listening "$scratch/out" "$server_pid" uring)
+    python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+# As curl does: a keep-alive request, the answer read to its length, close.
+s = socket.create_connection((host, int(port)))
+s.sendall(b"GET /numbers.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+got = b""
+while b"\r\n\r\n" not in got or len(got) < got.index(b"\r\n\r\n") + 4 + int(
+        [l for l in got.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1]):
+    got += s.recv(65536)
+s.close()
+time.sleep(0.1)
+# As printf ... | nc -q1 does: the request, the end of the input, the answer.
+s = socket.create_connection((host, int(port)))
+s.sendall(b"GET /delay/200 HTTP/1.1\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+while s.recv(65536):
+    pass
+' "$addr"
+    sleep 0.1
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+    # From the first io_uring_enter to the delayed answer's close.
+    sed -n '/io_uring_enter/,$p' "$scratch/trace" | sed '/SIGTERM\|signal\|shutting\|shutdown/,$d' \
+        >docs/src/walks/uring-delay.txt
+    rm -rf "$scratch"
+    echo "walks.sh: docs/src/walks/uring-delay.txt ($(wc -l <docs/src/walks/uring-delay.txt) lines)"
+}
+
 if [ "${1:-}" = timer ]; then
     timer_walk
+elif [ "${1:-}" = uring-delay ]; then
+    uring_delay_walk
 elif [ $# -gt 0 ]; then
     for bin in "$@"; do walk "$bin"; done
 else
@@ -154,4 +197,5 @@ else
         walk "$bin"
     done
     timer_walk
+    uring_delay_walk
 fi

@@ -46,7 +46,7 @@ use crate::reactor::Reactor;
 /// itself (a local borrowed across an `.await`): once polled, it must never
 /// move. `Pin<Box<..>>` pins the future on the heap; moving the *box*
 /// around, as the table does, moves only the pointer.
-type Task = Pin<Box<dyn Future<Output = ()>>>;
+pub(crate) type Task = Pin<Box<dyn Future<Output = ()>>>;
 
 thread_local! {
     /// Tasks spawned while another task is being polled. The run loop moves

@@ -87,7 +87,7 @@ pub use cli::Args;
 
 pub use executor::{block_on, spawn};
 pub use reactor::{Async, Wake};
-pub use server::serve;
+pub use server::{held_layout, serve};
 
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7011;

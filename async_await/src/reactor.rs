@@ -122,6 +122,12 @@ pub enum Dir {
     Write,
 }
 
+/// The bytes an `Rc<Source>` allocates: the source and the `Rc`'s strong
+/// and weak counts (for the held-connection table).
+pub(crate) fn source_bytes() -> usize {
+    std::mem::size_of::<Source>() + 2 * std::mem::size_of::<usize>()
+}
+
 impl Source {
     fn dir(&self, dir: Dir) -> &Direction {
         match dir {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use plumbing::acceptor::{Accept, Acceptor};
 use plumbing::admission::{Place, Places, refuse};
 use plumbing::conn::READ_BUF;
-use plumbing::files::FileReader;
+use plumbing::files::{self, FileReader};
 use plumbing::{Server, interrupted, shutdown, trace, would_block};
 use protocol::{Connection, Service};
 
@@ -99,8 +99,9 @@ fn admit(stream: TcpStream, service: &Arc<Service>, places: &Places) {
 async fn serve_client(stream: Async<TcpStream>, service: Arc<Service>, place: Place) {
     let fd = stream.get_ref().as_raw_fd();
     let mut conn = Connection::new(service, Instant::now());
-    // The `--root` file being sent, if any.
-    let mut file = FileReader::default();
+    // The `--root` file being sent, if any: boxed, and there only while
+    // one is wanted or open (a parked connection holds only the `None`).
+    let mut file: Option<Box<FileReader>> = None;
     loop {
         // Write what the protocol has to say, as far as the socket takes it.
         if let Err(err) = write(&stream, &mut conn, &mut file) {
@@ -193,11 +194,11 @@ fn read(stream: &Async<TcpStream>, conn: &mut Connection) -> io::Result<()> {
 fn write(
     stream: &Async<TcpStream>,
     conn: &mut Connection,
-    file: &mut FileReader,
+    file: &mut Option<Box<FileReader>>,
 ) -> io::Result<()> {
     let fd = stream.get_ref().as_raw_fd();
     loop {
-        file.serve(conn, Instant::now());
+        files::serve_file(file, conn, Instant::now());
         if !conn.wants_write() || conn.is_closed() {
             return Ok(());
         }
@@ -219,3 +220,57 @@ fn write(
     }
 }
 // ANCHOR_END: write_fn
+
+/// What a parked connection is made of, part by part (`bench::held`
+/// writes the chapter's table from it): its task, boxed, and what the
+/// executor and the reactor keep for it. The task is `serve_client`'s
+/// state machine, laid out by the compiler: the protocol's `Connection`
+/// in it is shown field by field, the rest (the socket, the other locals
+/// live across an `.await`, the state's tag) as one part.
+pub fn held_layout() -> Vec<protocol::layout::Part> {
+    use protocol::layout::Part;
+    use std::mem::size_of;
+
+    /// The size of the future an `async fn` of three arguments returns,
+    /// from the function alone (nothing is called).
+    fn future_size<A, B, C, F>(_: fn(A, B, C) -> F) -> usize {
+        size_of::<F>()
+    }
+    let task = future_size(serve_client as fn(_, _, _) -> _);
+    let conn = Connection::layout();
+    let mut fields = conn.fields.clone();
+    fields.push(Part::new(
+        "(the rest: the socket, the other locals kept across an `.await`, the state's tag)",
+        "",
+        task - conn.bytes,
+    ));
+    let task = Part {
+        name: "its task: `serve_client`'s state, boxed".to_string(),
+        ty: "impl Future".to_string(),
+        bytes: task,
+        fields,
+    };
+    vec![
+        task,
+        Part::new(
+            "its slot in the executor's task table",
+            std::any::type_name::<Option<crate::executor::Task>>(),
+            size_of::<Option<crate::executor::Task>>(),
+        ),
+        Part::new(
+            "its socket's `Source`, in an `Rc` (with the `Rc`'s two counts)",
+            "Source",
+            crate::reactor::source_bytes(),
+        ),
+        Part::new(
+            "its slot in the reactor's source table",
+            std::any::type_name::<Option<std::rc::Rc<crate::reactor::Source>>>(),
+            size_of::<Option<std::rc::Rc<crate::reactor::Source>>>(),
+        ),
+        Part::new(
+            "its timer in the reactor's `BTreeMap` (the tree's nodes not counted)",
+            "((Instant, u64), Waker)",
+            size_of::<((Instant, u64), std::task::Waker)>(),
+        ),
+    ]
+}

@@ -114,7 +114,9 @@ pub struct CompareArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub rounds: Option<u32>,
     /// Only these servers: binary names or variant names, comma-separated
-    /// (`epoll,uring`) [default: every server, and nginx when installed].
+    /// (`epoll,uring`); an experiment variant, which no run measures
+    /// unasked, by its full name (`"uring --wait one"`) [default: every
+    /// server, and nginx when installed].
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Only these scenarios, comma-separated: keepalive, close, 64k, delay,

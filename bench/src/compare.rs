@@ -127,6 +127,21 @@ pub fn declared_default(binary: &str) -> plumbing::model::Variant {
 /// crate declares them with their limits. A binary no crate declares runs
 /// once, with no flags and no limits.
 pub fn variants(binary: &str) -> Vec<Variant> {
+    declared_variants(binary, true)
+}
+
+/// The variants of `binary` its model crate declares but does not measure
+/// in every run: experiments, measured when `--only` names them.
+pub fn experiments(binary: &str) -> Vec<Variant> {
+    let declared = DECLARED.iter().flat_map(|binaries| binaries.iter());
+    match declared.clone().any(|b| b.name == binary) {
+        true => declared_variants(binary, false),
+        false => Vec::new(),
+    }
+}
+
+/// The declared variants of `binary` that are (or are not) `measured`.
+fn declared_variants(binary: &str, measured: bool) -> Vec<Variant> {
     let declared = DECLARED
         .iter()
         .flat_map(|binaries| binaries.iter())
@@ -143,7 +158,7 @@ pub fn variants(binary: &str) -> Vec<Variant> {
     declared
         .variants
         .iter()
-        .filter(|v| v.measured)
+        .filter(|v| v.measured == measured)
         .map(|v| Variant {
             name: shown_name(binary, v.args),
             binary: binary.to_string(),

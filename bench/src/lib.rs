@@ -149,6 +149,7 @@ pub mod cores;
 pub mod cost;
 pub mod echo;
 pub mod growth;
+pub mod held;
 pub mod hold;
 pub mod lesson;
 pub mod load;

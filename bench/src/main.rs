@@ -695,6 +695,7 @@ fn redraw(out: &std::path::Path) -> Result<(), Failure> {
     if let Some(json) = compare {
         bench::report::write(out, &json)?;
     }
+    bench::held::write(out).map_err(|e| format!("{}: {e}", out.display()))?;
     if let Some(json) = sweeps {
         bench::growth::write(out, &json)?;
     }
@@ -703,8 +704,9 @@ fn redraw(out: &std::path::Path) -> Result<(), Failure> {
 
 /// The servers `--only` asks for (every one without it), each in its
 /// variants (`--quick`: the first, with no model flags), and nginx when it
-/// is installed. A name that matches no server is a usage error, with the
-/// names there are.
+/// is installed; and an experiment variant (declared, not measured in
+/// every run) where `--only` names it. A name that matches no server is a
+/// usage error, with the names there are.
 fn chosen_variants(
     workspace: &bench::compare::Workspace,
     only: &[String],
@@ -717,7 +719,16 @@ fn chosen_variants(
         .flat_map(|binary| compare::variants(binary))
         .chain(compare::nginx())
         .collect();
-    let known = |name: &str| all.iter().any(|v| v.binary == name || v.name == name);
+    let experiments: Vec<compare::Variant> = workspace
+        .binaries
+        .iter()
+        .flat_map(|binary| compare::experiments(binary))
+        .filter(|v| only.contains(&v.name))
+        .collect();
+    let known = |name: &str| {
+        all.iter().any(|v| v.binary == name || v.name == name)
+            || experiments.iter().any(|v| v.name == name)
+    };
     if let Some(unknown) = only.iter().find(|name| !known(name)) {
         let mut names: Vec<&str> = all.iter().map(|v| v.binary.as_str()).collect();
         names.dedup();
@@ -732,6 +743,7 @@ fn chosen_variants(
         // --quick: each binary as it comes; a full run adds the model flags.
         .filter(|v| !quick || seen.insert(v.binary.clone()))
         .filter(|v| only.is_empty() || only.iter().any(|o| *o == v.binary || *o == v.name))
+        .chain(experiments)
         .collect();
     if chosen.is_empty() {
         return Err(Failure::Usage(format!(

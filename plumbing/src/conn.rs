@@ -26,7 +26,7 @@ use std::time::Instant;
 use protocol::{Connection, Service};
 
 use crate::admission::Place;
-use crate::files::FileReader;
+use crate::files::{self, FileReader};
 use crate::{interrupted, shutdown, trace, would_block};
 
 /// Size of an event loop's one read buffer, shared by all its connections:
@@ -80,8 +80,9 @@ pub enum Progress {
 pub struct Conn {
     stream: TcpStream,
     state: Connection,
-    /// The `--root` file being sent, if any.
-    file: FileReader,
+    /// The `--root` file being sent, if any: boxed, and there only while a
+    /// file is wanted or open (most connections never open one).
+    file: Option<Box<FileReader>>,
     /// A read or write failed for real (a reset, a broken pipe): close it.
     failed: bool,
     /// Its place under `--max-conns`, given back when the `Conn` is dropped.
@@ -89,6 +90,18 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// What a `Conn` is made of, field by field, its protocol state too.
+    pub fn layout() -> protocol::layout::Part {
+        protocol::layout!(Conn {
+            stream,
+            state,
+            file,
+            failed,
+            _place
+        })
+        .expand("state", Connection::layout())
+    }
+
     /// Wraps a freshly accepted socket: non-blocking, and `TCP_NODELAY`
     /// (responses are written whole; Nagle would only hold them back).
     pub fn new(
@@ -102,7 +115,7 @@ impl Conn {
         Ok(Conn {
             stream,
             state: Connection::new(service.clone(), now),
-            file: FileReader::default(),
+            file: None,
             failed: false,
             _place: place,
         })
@@ -159,13 +172,13 @@ impl Conn {
             Ok(0) => {
                 trace!("read fd={fd}: EOF");
                 self.state.received_eof(Instant::now());
-                self.file.serve(&mut self.state, Instant::now());
+                self.serve_file(Instant::now());
                 Io::Eof
             }
             Ok(n) => {
                 trace!("read fd={fd}: {n} bytes");
                 self.state.received(&buf[..n], Instant::now());
-                self.file.serve(&mut self.state, Instant::now());
+                self.serve_file(Instant::now());
                 Io::Bytes(n)
             }
             Err(err) if would_block(&err) => {
@@ -195,7 +208,7 @@ impl Conn {
             Ok(n) => {
                 trace!("write fd={fd}: {n} of {len} bytes");
                 self.state.sent(n, Instant::now());
-                self.file.serve(&mut self.state, Instant::now());
+                self.serve_file(Instant::now());
                 Io::Bytes(n)
             }
             Err(err) if would_block(&err) => {
@@ -236,9 +249,14 @@ impl Conn {
         if self.deadline().is_some_and(|at| at <= now) {
             trace!("timer fd={}: deadline due", self.fd());
             self.state.fire(now);
-            self.file.serve(&mut self.state, now);
+            self.serve_file(now);
             return true;
         }
         false
+    }
+
+    /// Does what the protocol wants of a `--root` file now, if anything.
+    fn serve_file(&mut self, now: Instant) {
+        files::serve_file(&mut self.file, &mut self.state, now);
     }
 }

@@ -42,6 +42,21 @@ pub struct FileReader {
     buf: Vec<u8>,
 }
 
+/// Does what `conn` wants of the file system now, if anything, with the
+/// connection's reader in `slot` ([`FileReader::serve`]): the reader is
+/// made when a file is first wanted and dropped when it is closed again,
+/// so a connection that never opens a file (most) holds only the `None`.
+pub fn serve_file(slot: &mut Option<Box<FileReader>>, conn: &mut Connection, now: Instant) {
+    if slot.is_none() && conn.file_wanted().is_none() {
+        return;
+    }
+    let reader = slot.get_or_insert_default();
+    reader.serve(conn, now);
+    if !reader.is_open() {
+        *slot = None;
+    }
+}
+
 impl FileReader {
     /// Does what `conn` wants of the file system, until it wants nothing
     /// more now: opens the file a request named, reads as many of its bytes
@@ -75,6 +90,11 @@ impl FileReader {
             self.file = None; // closes it
             self.buf = Vec::new();
         }
+    }
+
+    /// A file is open (the body being sent is a file's).
+    pub fn is_open(&self) -> bool {
+        self.file.is_some()
     }
 
     /// One `pread(2)` of at most `len` bytes at `offset` into `buf`: how

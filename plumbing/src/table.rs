@@ -30,6 +30,16 @@ impl<R> Timed for Client<R> {
 }
 
 impl<R> Client<R> {
+    /// What a client is made of, field by field, its `Conn` too.
+    pub fn layout() -> protocol::layout::Part {
+        protocol::layout!(Client<R> {
+            conn,
+            registered,
+            armed
+        })
+        .expand("conn", Conn::layout())
+    }
+
     /// A connection just registered for `registered`, with no timer yet.
     pub fn new(conn: Conn, registered: R) -> Client<R> {
         Client {

@@ -56,6 +56,7 @@
 
 pub mod connection;
 pub mod error;
+pub mod layout;
 pub mod limits;
 pub mod request;
 mod response;

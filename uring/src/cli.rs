@@ -2,7 +2,7 @@
 //! so that the book's test (`bench/tests/book_commands.rs`) checks every
 //! command the book gives it with its own parser.
 
-use crate::Shots;
+use crate::{Shots, Wait};
 
 /// The io_uring server's command line: the common flags and `--shots`.
 #[derive(clap::Parser)]
@@ -20,4 +20,12 @@ pub struct Args {
     /// Multishot accept and recv (one operation, many completions; falls back to single where the kernel refuses), or one operation per completion.
     #[arg(long, value_enum, default_value_t = Shots::Multi)]
     pub shots: Shots,
+
+    /// How io_uring_enter waits: for a batch only when the last round brought one (adaptive), for as many completions as the last round brought, up to 50 µs (batch), or for one (one). An experiment: the uring reference measures the three.
+    #[arg(long, value_enum, default_value_t = Wait::Adaptive)]
+    pub wait: Wait,
+
+    /// A kernel thread polls the submission queue (IORING_SETUP_SQPOLL), so submitting needs no system call; it takes a core of its own while it polls. An experiment: the uring reference measures it.
+    #[arg(long)]
+    pub sqpoll: bool,
 }

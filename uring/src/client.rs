@@ -52,15 +52,9 @@ pub(crate) struct Client {
     pub(crate) gather: Option<Box<Gather>>,
     /// The `send` was asked to stop: closing.
     pub(crate) cancelling_send: bool,
-    /// The `--root` file being sent, opened through the ring, if any.
-    pub(crate) file: Option<File>,
-    /// The path of the `openat` in flight: the kernel may read it after
-    /// `push` returns, so it stays here until the completion.
-    pub(crate) opening: Option<CString>,
-    /// The buffer of the file `read` in flight: the kernel writes into it
-    /// after `push` returns, so it stays here, unmoved and untouched, until
-    /// the completion hands its bytes to the protocol.
-    pub(crate) reading: Option<Vec<u8>>,
+    /// A `--root` file's open file and operations: boxed, and there only
+    /// while a file is wanted or open (most connections never open one).
+    pub(crate) file_io: Option<Box<FileIo>>,
     /// A `recv` or `send` failed for real (a reset): close it.
     pub(crate) failed: bool,
     /// Its live entry in the timer heap (`plumbing::timers`).
@@ -70,6 +64,27 @@ pub(crate) struct Client {
 }
 // ANCHOR_END: client
 
+/// A connection's `--root` file, opened and read through the ring.
+#[derive(Default)]
+pub(crate) struct FileIo {
+    /// The file being sent, once opened.
+    pub(crate) file: Option<File>,
+    /// The path of the `openat` in flight: the kernel may read it after
+    /// `push` returns, so it stays here until the completion.
+    pub(crate) opening: Option<CString>,
+    /// The buffer of the file `read` in flight: the kernel writes into it
+    /// after `push` returns, so it stays here, unmoved and untouched, until
+    /// the completion hands its bytes to the protocol.
+    pub(crate) reading: Option<Vec<u8>>,
+}
+
+impl FileIo {
+    /// An `openat` or a `read` is in the kernel's hands.
+    pub(crate) fn in_flight(&self) -> bool {
+        self.opening.is_some() || self.reading.is_some()
+    }
+}
+
 impl Timed for Client {
     fn armed(&mut self) -> &mut Option<Instant> {
         &mut self.armed
@@ -77,6 +92,26 @@ impl Timed for Client {
 }
 
 impl Client {
+    /// What a client is made of, field by field, its protocol state too.
+    pub(crate) fn layout() -> protocol::layout::Part {
+        protocol::layout!(Client {
+            stream,
+            state,
+            receiving,
+            cancelling_recv,
+            stash,
+            stashed_eof,
+            sending,
+            gather,
+            cancelling_send,
+            file_io,
+            failed,
+            armed,
+            _place
+        })
+        .expand("state", protocol::Connection::layout())
+    }
+
     /// Done: answered and closing, failed, or idle at shutdown.
     pub(crate) fn is_done(&self) -> bool {
         self.failed || self.state.is_closed() || (shutdown::requested() && self.state.is_idle())
@@ -84,7 +119,9 @@ impl Client {
 
     /// Something of it is still in the kernel's hands.
     pub(crate) fn in_flight(&self) -> bool {
-        self.receiving || self.sending.is_some() || self.opening.is_some() || self.reading.is_some()
+        self.receiving
+            || self.sending.is_some()
+            || self.file_io.as_ref().is_some_and(|io| io.in_flight())
     }
 
     /// Bytes a `recv` brought: to the protocol as far as it has room, the

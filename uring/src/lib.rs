@@ -32,10 +32,16 @@
 //!   socket took only in part, so each send completes whole.
 //! - A `--root` file is opened and read through the ring (`openat`,
 //!   `read`), when the protocol asks: nothing in the loop blocks on a disk.
-//! - The wait asks for as many completions as the last round brought, and
-//!   holds on at most 50 µs for them (`min_wait`, Linux 6.12; one at a time
-//!   before, see **Limits**): under load, one `io_uring_enter` brings back
-//!   a round's worth.
+//! - The wait adapts to the load: after a round that brought a batch (32
+//!   completions or more: sixteen clients' worth of a `recv` and a `send`),
+//!   it asks for as many again and holds on at most 50 µs for them
+//!   (`min_wait`, Linux 6.12; see **Limits**), so that under load one
+//!   `io_uring_enter` brings back a round's worth; after a lighter round it
+//!   waits for one, since holding on would only keep the clients waiting.
+//!   `--wait batch` (always ask for the last round's count) and `--wait one`
+//!   (never) are the two halves, kept to measure; `--sqpoll` hands the
+//!   submissions to a kernel thread. The uring reference measures all three
+//!   against epoll.
 //! - Deadlines (a `/delay`, the 408, the idle timeout) live in the same heap
 //!   as epoll's (`plumbing::timers`); one `IORING_OP_TIMEOUT` in flight for
 //!   the earliest of them wakes the loop.
@@ -46,7 +52,7 @@
 //! the protocol's output lent to the connection until the completion
 //! (`Client::sending`), a gathered send's header is boxed (`Client::gather`),
 //! a file's path and read buffer are the connection's until theirs
-//! (`opening`, `reading`); a connection is freed only when nothing of it is
+//! (`file_io`); a connection is freed only when nothing of it is
 //! in flight (closing cancels what is and waits for the completions); the
 //! pool is leaked, so it lives as long as the process. See `server.rs`,
 //! `Client`.
@@ -160,6 +166,27 @@ pub const BINARIES: &[Binary] = &[Binary {
         Variant::default_with(Limits::NONE),
         // One accept per client and one recv per read, as before 6.0.
         Variant::flags(&["--shots", "single"]),
+        // The wait and submission experiments: measured when named
+        // (`bench compare --only "uring --wait one"`), not in every run.
+        Variant {
+            measured: false,
+            ..Variant::flags(&["--wait", "batch"])
+        },
+        Variant {
+            measured: false,
+            ..Variant::flags(&["--wait", "one"])
+        },
+        // Its kernel thread spins on the queue for 10 ms after each
+        // submission, even out of fds: declared as spinning, so the suite
+        // does not hold it to an idle server's CPU.
+        Variant {
+            measured: false,
+            limits: Limits {
+                spins: true,
+                ..Limits::NONE
+            },
+            ..Variant::flags(&["--sqpoll"])
+        },
     ],
 }];
 
@@ -175,14 +202,36 @@ pub enum Shots {
     Single,
 }
 
+/// `--wait`: how many completions `io_uring_enter` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wait {
+    /// A batch after a round that brought one, else one: the default.
+    Adaptive,
+    /// Always as many as the last round brought, holding on up to 50 µs.
+    Batch,
+    /// Always one: back as soon as anything has completed.
+    One,
+}
+
 /// Builds the ring and checks the kernel has every operation the server
 /// uses: `Err` is one line saying why io_uring cannot be used here.
-pub fn probe() -> Result<Ring, String> {
-    let (ring, pool) = sys::ring()?;
+pub fn probe(sqpoll: bool) -> Result<Ring, String> {
+    let (ring, pool) = sys::ring(sqpoll)?;
     Ok(Ring { ring, pool })
 }
 
+/// What a connection of this server is made of: its slot in the table,
+/// field by field (`bench::held` writes the chapter's table from it).
+pub fn slot_layout() -> protocol::layout::Part {
+    protocol::layout::Part::new(
+        "its slot in the table",
+        std::any::type_name::<Option<client::Client>>(),
+        std::mem::size_of::<Option<client::Client>>(),
+    )
+    .of(client::Client::layout())
+}
+
 /// Serves on `ring` until shutdown.
-pub fn serve(ring: Ring, server: plumbing::Server, shots: Shots) -> io::Result<()> {
-    server::Loop::new(ring, server, shots)?.serve()
+pub fn serve(ring: Ring, server: plumbing::Server, shots: Shots, wait: Wait) -> io::Result<()> {
+    server::Loop::new(ring, server, shots, wait)?.serve()
 }

@@ -177,7 +177,7 @@ pub(crate) fn queue(ring: &mut IoUring, entry: squeue::Entry, op: Op) -> io::Res
     // SAFETY: what the entries of this file point at outlives them: a
     // send's bytes are the connection's `sending` (a body piece in it is
     // 'static), a gathered send's header its boxed `gather`, an openat's path its
-    // `opening`, a read's buffer its `reading`, each freed only by the
+    // `file_io.opening`, a read's buffer its `file_io.reading`, each freed only by the
     // operation's completion, and its slot is not freed while any of them
     // is in flight; a recv
     // points at no memory of ours until the kernel picks a pool buffer

@@ -24,7 +24,7 @@ mod accept;
 mod file;
 mod timer;
 
-use crate::Shots;
+use crate::{Shots, Wait};
 use crate::client::Client;
 use crate::ops::{self, Op, Received, errno, queue};
 use crate::sys::Pool;
@@ -32,6 +32,13 @@ use crate::sys::Pool;
 /// Most completions one wait asks for: a busy round's worth (at 100 busy
 /// connections, each has a `recv` or a `send` completing per request).
 const MAX_BATCH: usize = 64;
+
+/// The fewest completions a round must bring for the next wait to hold on
+/// for a batch: sixteen clients' worth of a `recv` and a `send`. Ten busy
+/// clients bring at most twenty a round, and each of them is waiting for an
+/// answer: holding on for more would only keep them waiting (measured: at
+/// c10, waiting for a batch cost a quarter of the rate).
+const BATCH_FROM: usize = 32;
 
 /// How long a wait may hold on for a whole batch before it returns with
 /// what has come: about one request's worth of a busy server's time, short
@@ -77,11 +84,12 @@ pub struct Loop {
     /// Completions taken from the queue, then handled (handling queues new
     /// operations, which needs the ring the queue borrows).
     completions: Vec<(u64, i32, u32)>,
-    /// How many completions the next wait asks for: as many as the last
-    /// round brought (0 or 1: just one, with no batching wait). `None`
-    /// where the kernel has no batching wait (before Linux 6.12): every
-    /// wait is for one.
+    /// How many completions the last round brought: what the next wait
+    /// asks for, when it holds on for a batch. `None` where the kernel has
+    /// no batching wait (before Linux 6.12): every wait is for one.
     batch: Option<usize>,
+    /// `--wait`: when to hold on for a batch.
+    wait_for: Wait,
     /// Shutdown was requested and acted on.
     stopping: bool,
 }
@@ -89,7 +97,12 @@ pub struct Loop {
 impl Loop {
     // ANCHOR: setup
     /// Takes the ring and the buffer pool that `main` set up and probed.
-    pub fn new(ring: crate::Ring, server: plumbing::Server, shots: Shots) -> io::Result<Loop> {
+    pub fn new(
+        ring: crate::Ring,
+        server: plumbing::Server,
+        shots: Shots,
+        wait_for: Wait,
+    ) -> io::Result<Loop> {
         let crate::Ring { ring, pool } = ring;
         // The batching wait needs 6.12, which says so in a feature flag.
         // Asked at start, not learnt from an EINVAL: before 6.12 the kernel
@@ -118,6 +131,7 @@ impl Loop {
             now: Instant::now(),
             completions: Vec::new(),
             batch: batching.then_some(0),
+            wait_for,
             stopping: false,
         })
     }
@@ -184,13 +198,17 @@ impl Loop {
 
     // ANCHOR: wait
     /// `io_uring_enter`: submits the queued operations and sleeps until
-    /// completions come. Busy, it asks for as many as the last round brought
-    /// (at most [`MAX_BATCH`]), waiting at most [`BATCH_WAIT_US`] for them
-    /// all and then returning with what has come: under load one call
-    /// brings back a round's worth instead of a few, which is what makes
-    /// its share per request small. Idle (the last round brought one, or
-    /// the batching wait ended with nothing: ETIME), it waits for one, for
-    /// as long as it takes, so an idle server does not wake every 50 µs.
+    /// completions come. After a busy round (at least [`BATCH_FROM`]
+    /// completions) it asks for as many again (at most [`MAX_BATCH`]),
+    /// waiting at most [`BATCH_WAIT_US`] for them all and then returning
+    /// with what has come: under load one call brings back a round's worth
+    /// instead of a few, which is what makes its share per request small.
+    /// After a lighter round it waits for one: the few clients it serves are
+    /// all waiting for their answers, and a batch would only come when the
+    /// wait ran out. Idle (the batching wait ended with nothing: ETIME), it
+    /// waits for one, for as long as it takes, so an idle server does not
+    /// wake every 50 µs. (`--wait batch` holds on after any round of two or
+    /// more, `--wait one` never: the experiments the chapter measures.)
     ///
     /// EINTR (a signal arrived) is simply retried: the deadline is an
     /// operation in the ring (a timeout), not an argument of this call, so
@@ -200,8 +218,13 @@ impl Loop {
     /// the start (`Loop::new`), and every wait is for one.
     fn wait(&mut self) -> io::Result<()> {
         loop {
+            let threshold = match self.wait_for {
+                Wait::Adaptive => BATCH_FROM,
+                Wait::Batch => 2,
+                Wait::One => usize::MAX,
+            };
             let result = match self.batch {
-                Some(batch) if batch > 1 => {
+                Some(batch) if batch >= threshold => {
                     let args = SubmitArgs::new().min_wait_usec(BATCH_WAIT_US);
                     let want = batch.min(MAX_BATCH);
                     self.ring.submitter().submit_with_args(want, &args)

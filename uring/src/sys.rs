@@ -33,6 +33,13 @@ pub const ENTRIES: u32 = 1024;
 const POOL_BUFFERS: u16 = 256;
 pub const POOL_BUFFER_SIZE: usize = 4096;
 
+/// `--sqpoll`: how long the kernel's polling thread spins on an empty
+/// submission queue before it sleeps (and the next submit wakes it, with
+/// an `io_uring_enter`). Under load it never sleeps; idle, it spins this
+/// long after each burst: a second (the common example) would show as a
+/// server spinning while it waits out of fds (the suite's `out_of_fds`).
+const SQPOLL_IDLE_MS: u32 = 10;
+
 /// The operations the server submits, by name, for the probe.
 const NEEDED: [(u8, &str); 8] = [
     (opcode::Accept::CODE, "ACCEPT"),
@@ -56,11 +63,19 @@ pub const OLDEST_KERNEL: &str = "6.1";
 /// can be missing, switched off (`sysctl kernel.io_uring_disabled`),
 /// forbidden (a seccomp filter, as in many containers) or too old for
 /// this ring, and each shows up here, not at the first request.
-pub fn ring() -> Result<(IoUring, Pool), String> {
-    let ring = IoUring::builder()
-        .setup_cqsize(4 * ENTRIES)
-        .setup_single_issuer()
-        .setup_defer_taskrun()
+///
+/// `sqpoll` (`--sqpoll`): a kernel thread polls the submission queue for
+/// [`SQPOLL_IDLE_MS`] after the last submission before it sleeps. The kernel refuses
+/// it together with `DEFER_TASKRUN` (whose deferred work runs in the
+/// submitting thread, and there is none), so that one is left out.
+pub fn ring(sqpoll: bool) -> Result<(IoUring, Pool), String> {
+    let mut builder = IoUring::builder();
+    builder.setup_cqsize(4 * ENTRIES).setup_single_issuer();
+    match sqpoll {
+        true => builder.setup_sqpoll(SQPOLL_IDLE_MS),
+        false => builder.setup_defer_taskrun(),
+    };
+    let ring = builder
         .build(ENTRIES)
         .map_err(|err| {
             let kernel = read_proc("/proc/sys/kernel/osrelease");

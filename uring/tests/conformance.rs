@@ -25,7 +25,7 @@ const ONE_CASE: &str = "uring :: help";
 fn main() -> ExitCode {
     let io_uring = Need {
         name: "io_uring",
-        found: uring::probe().map(drop),
+        found: uring::probe(false).map(drop),
     };
     // The variants `uring::BINARIES` declares, each refusing bad `--shots`.
     let targets = conformance::declared(uring::BINARIES, |_| env!("CARGO_BIN_EXE_uring"))

@@ -35,7 +35,7 @@ fn connect_small(addr: SocketAddr) -> TcpStream {
 fn main() -> ExitCode {
     let io_uring = Need {
         name: "io_uring",
-        found: uring::probe().map(drop),
+        found: uring::probe(false).map(drop),
     };
     conformance::run(vec![conformance::trial(
         "every_send_completes_whole_through_a_full_socket".into(),

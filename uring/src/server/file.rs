@@ -32,7 +32,7 @@ pub(super) fn queue_wanted(
     token: usize,
     now: Instant,
 ) -> io::Result<()> {
-    if client.opening.is_some() || client.reading.is_some() {
+    if client.file_io.as_ref().is_some_and(|io| io.in_flight()) {
         return Ok(()); // one file operation at a time
     }
     match client.state.file_wanted() {
@@ -43,21 +43,25 @@ pub(super) fn queue_wanted(
                 client.state.file_opened(Err(FileError::NotFound), now);
                 return Ok(());
             };
-            let path = client.opening.insert(path);
+            let file_io = client.file_io.get_or_insert_default();
+            let path = file_io.opening.insert(path);
             trace!("openat {path:?}: queued");
             queue(ring, ops::open(path), Op::Open(token))?;
         }
         Some(FileWant::Read { offset, len }) => {
-            let Some(file) = &client.file else {
+            let Some(file_io) = client.file_io.as_mut() else {
+                return Ok(());
+            };
+            let Some(file) = &file_io.file else {
                 return Ok(());
             };
             let fd = Fd(file.as_raw_fd());
-            let buf = client.reading.insert(vec![0; len]);
+            let buf = file_io.reading.insert(vec![0; len]);
             queue(ring, ops::read(fd, buf, offset), Op::Read(token))?;
         }
         None => {
             if !client.state.file_in_use() {
-                client.file = None; // the body is done: close the file
+                client.file_io = None; // the body is done: close the file
             }
         }
     }
@@ -77,13 +81,13 @@ impl Loop {
         let Some(client) = self.clients.get_mut(token) else {
             return Ok(());
         };
-        let path = client.opening.take();
+        let path = client.file_io.as_mut().and_then(|io| io.opening.take());
         let opened = match (result, root) {
             (fd, Some(root)) if fd >= 0 => {
                 let file = sys::adopt_file(fd);
                 let checked = files::check(file.as_fd(), root);
                 if checked.is_ok() {
-                    client.file = Some(file);
+                    client.file_io.get_or_insert_default().file = Some(file);
                 }
                 checked
             }
@@ -106,7 +110,7 @@ impl Loop {
         let Some(client) = self.clients.get_mut(token) else {
             return Ok(());
         };
-        let Some(buf) = client.reading.take() else {
+        let Some(buf) = client.file_io.as_mut().and_then(|io| io.reading.take()) else {
             return Ok(());
         };
         match result {
