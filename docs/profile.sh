@@ -50,6 +50,11 @@ for bin in "${@:-epoll uring}"; do
       perf report -i "$scratch/$one.data" --stdio --no-children --sort dso,sym \
         --percent-limit 1.5 -q 2>/dev/null |
         sed -e 's/ \+$//' -e 's/\[\.\] /user    /' -e 's/\[k\] /kernel  /' | grep -v '^$'
+      # What a registered ring fd would spare: looking up the fd of each
+      # system call that names one (fget/fdget and fput).
+      perf report -i "$scratch/$one.data" --stdio --no-children --sort sym -q 2>/dev/null |
+        awk '$3 ~ /^(fget|fdget|__fget_light|fput|fdput)$/ { sub("%", "", $1); sum += $1 }
+             END { printf "# looking up fds (fget, fdget, fput): %.2f%% of the samples\n", sum }'
     } >"docs/src/results/profile-$one.txt"
     echo "profile.sh: wrote docs/src/results/profile-$one.txt"
   done

@@ -119,16 +119,22 @@ EOF
     echo "walks.sh: docs/src/walks/$bin.txt ($(wc -l <"docs/src/walks/$bin.txt") lines)"
 }
 
+# Starts `BINARY --trace` ($1) on a free port, its stdout and its trace in
+# a new scratch directory; sets the caller's $scratch, $server_pid, $addr.
+start_traced() {
+    scratch=$(mktemp -d)
+    target/release/"$1" --addr 127.0.0.1:0 --trace >"$scratch/out" 2>"$scratch/trace" &
+    server_pid=$!
+    addr=$(listening "$scratch/out" "$server_pid" "$1")
+}
+
 # Experiment 2 of the sources, deferred work on the loop's timer: `epoll
 # --trace` while one client waits on `/delay/300` and another, 50 ms later,
 # asks for `/numbers.txt`. The trace shows the timer armed, the second
 # request served while the first waits, and the timer firing.
 timer_walk() {
-    local scratch
-    scratch=$(mktemp -d)
-    target/release/epoll --addr 127.0.0.1:0 --trace >"$scratch/out" 2>"$scratch/trace" &
-    local server_pid=$! addr
-    addr=$(listening "$scratch/out" "$server_pid" epoll)
+    local scratch server_pid addr
+    start_traced epoll
     exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}"
     request /delay/300 "$addr" >&3
     sleep 0.05
@@ -147,16 +153,14 @@ timer_walk() {
 }
 
 # The uring reference's "A /delay, traced": `uring --trace`, one
-# `GET /numbers.txt` on a connection that then closes, then a second
+# keep-alive `GET /numbers.txt` read to its length and closed (as curl
+# does), then a second
 # connection that asks `/delay/200` and closes its side at once, as
 # `printf ... | nc -q1` does. The trace shows each io_uring_enter, what it
 # submitted and what completed.
 uring_delay_walk() {
-    local scratch
-    scratch=$(mktemp -d)
-    target/release/uring --addr 127.0.0.1:0 --trace >"$scratch/out" 2>"$scratch/trace" &
-    local server_pid=$! addr
-    addr=$(listening "$scratch/out" "$server_pid" uring)
+    local scratch server_pid addr
+    start_traced uring
     python3 -c '
 import socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
