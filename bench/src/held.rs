@@ -85,10 +85,7 @@ fn loops() -> Vec<Held> {
         },
         Held {
             model: "uring",
-            parts: vec![
-                ("slot", uring::slot_layout()),
-                ("timer", timer_entry()),
-            ],
+            parts: vec![("slot", uring::slot_layout()), ("timer", timer_entry())],
         },
     ]
 }

@@ -134,6 +134,8 @@
 //! - [`growth`]: the sweeps' tables and curves, from `sweeps.json`.
 //! - [`lesson`]: the one chart of each model's lesson, which `report` and
 //!   `growth` draw from the saved runs.
+//! - [`held`]: what each event loop keeps per idle connection, field by
+//!   field, from the types (`held.md`).
 //! - [`chart`]: the SVG bar and line charts.
 //! - [`cores`]: `bench cores`, the conformance suite against each model's
 //!   core.

@@ -46,7 +46,7 @@ use crate::site::{FileError, FileWant, SiteFile};
 ///
 /// Between requests a connection owes nothing and holds nothing but these
 /// few words: what a request in progress needs (its bytes in and out, its
-/// body, its deadline) is its [`Exchange`], allocated when the request's
+/// body, its deadline) is its `Exchange`, allocated when the request's
 /// first byte arrives and freed when the connection owes nothing again. A
 /// server holding 10,000 idle connections holds 10,000 of these, not
 /// 10,000 exchanges.
@@ -246,7 +246,7 @@ impl Exchange {
 }
 
 impl Connection {
-    /// What a connection is made of, field by field ([`crate::layout`]).
+    /// What a connection is made of, field by field ([`mod@crate::layout`]).
     pub fn layout() -> crate::layout::Part {
         crate::layout!(Connection {
             service,
@@ -654,9 +654,8 @@ impl Connection {
                 }
                 continue;
             }
-            let idle_http = self.service.proto == Proto::Http
-                && ex.delayed.is_none()
-                && ex.opening.is_none();
+            let idle_http =
+                self.service.proto == Proto::Http && ex.delayed.is_none() && ex.opening.is_none();
             if !idle_http || self.closing || room == 0 {
                 break;
             }

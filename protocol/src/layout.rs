@@ -126,7 +126,10 @@ mod tests {
             .iter()
             .map(|f| (f.name.as_str(), f.ty.as_str(), f.bytes))
             .collect();
-        assert_eq!(rows, [("small", "u8", 1), ("big", "u64", 8), ("(padding)", "", 7)]);
+        assert_eq!(
+            rows,
+            [("small", "u8", 1), ("big", "u64", 8), ("(padding)", "", 7)]
+        );
     }
 
     #[test]
@@ -135,6 +138,9 @@ mod tests {
             short_type("core::option::Option<alloc::boxed::Box<protocol::connection::Exchange>>"),
             "Option<Box<Exchange>>"
         );
-        assert_eq!(short_type("(std::time::Instant, usize)"), "(Instant, usize)");
+        assert_eq!(
+            short_type("(std::time::Instant, usize)"),
+            "(Instant, usize)"
+        );
     }
 }

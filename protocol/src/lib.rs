@@ -52,6 +52,8 @@
 //! - [`service`]: the configuration every connection shares.
 //! - [`limits`]: every limit and timeout, with the reason for its value.
 //! - [`error`]: [`Rejection`], why a request was refused, and its status.
+//! - [`mod@layout`]: what a value is made of, field by field: the sizes the
+//!   book's "what a held connection is made of" tables show.
 #![forbid(unsafe_code)]
 
 pub mod connection;

@@ -24,10 +24,10 @@ mod accept;
 mod file;
 mod timer;
 
-use crate::{Shots, Wait};
 use crate::client::Client;
 use crate::ops::{self, Op, Received, errno, queue};
 use crate::sys::Pool;
+use crate::{Shots, Wait};
 
 /// Most completions one wait asks for: a busy round's worth (at 100 busy
 /// connections, each has a `recv` or a `send` completing per request).

@@ -75,13 +75,11 @@ pub fn ring(sqpoll: bool) -> Result<(IoUring, Pool), String> {
         true => builder.setup_sqpoll(SQPOLL_IDLE_MS),
         false => builder.setup_defer_taskrun(),
     };
-    let ring = builder
-        .build(ENTRIES)
-        .map_err(|err| {
-            let kernel = read_proc("/proc/sys/kernel/osrelease");
-            let disabled = read_proc("/proc/sys/kernel/io_uring_disabled");
-            setup_failed(&err, kernel.as_deref(), disabled.as_deref())
-        })?;
+    let ring = builder.build(ENTRIES).map_err(|err| {
+        let kernel = read_proc("/proc/sys/kernel/osrelease");
+        let disabled = read_proc("/proc/sys/kernel/io_uring_disabled");
+        setup_failed(&err, kernel.as_deref(), disabled.as_deref())
+    })?;
     let mut probe = Probe::new();
     ring.submitter()
         .register_probe(&mut probe)
