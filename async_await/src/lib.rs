@@ -67,6 +67,8 @@
 //! - `reactor`: the poller, `Async` (a registered socket), the `readable`
 //!   and `writable` futures, `sleep_until` and the timers.
 //! - `server`: the accept task and the `async fn` per connection.
+//! - `held`: what a parked connection is made of, from the types, for the
+//!   chapter's table.
 //! - `sys`: the two `polling` calls that take an fd on trust.
 //! - `cli`: [`Args`], the command line (the common flags, `--help`,
 //!   `--version`), in the library so that the book's test
@@ -80,14 +82,16 @@ use plumbing::model::{Binary, Limits, Variant};
 
 mod cli;
 mod executor;
+mod held;
 mod reactor;
 mod server;
 mod sys;
 pub use cli::Args;
 
 pub use executor::{block_on, spawn};
+pub use held::held_layout;
 pub use reactor::{Async, Wake};
-pub use server::{held_layout, serve};
+pub use server::serve;
 
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7011;

@@ -12,7 +12,7 @@ use std::time::Instant;
 use plumbing::acceptor::{Accept, Acceptor};
 use plumbing::admission::{Place, Places, refuse};
 use plumbing::conn::READ_BUF;
-use plumbing::files::FileReader;
+use plumbing::files::{self, FileReader};
 use plumbing::{Server, interrupted, shutdown, trace, would_block};
 use protocol::{Connection, Service};
 use tokio::io::Interest;
@@ -132,8 +132,9 @@ fn admit(
 async fn serve_client(stream: Async, service: Arc<Service>, place: Place, mut stop: Stop) {
     let fd = stream.as_raw_fd();
     let mut conn = Connection::new(service, Instant::now());
-    // The `--root` file being sent, if any.
-    let mut file = FileReader::default();
+    // The `--root` file being sent, if any: boxed, and there only while
+    // one is wanted or open (a parked connection holds only the `None`).
+    let mut file: Option<Box<FileReader>> = None;
     loop {
         // Write what the protocol has to say, as far as the socket takes it.
         if let Err(err) = write(&stream, &mut conn, &mut file) {
@@ -224,10 +225,14 @@ fn read(stream: &Async, conn: &mut Connection) -> io::Result<()> {
 /// and `pread` on the worker's thread, which block every task on a cold
 /// disk (`plumbing::files`; `tokio::fs` would send them to its blocking
 /// pool: see the chapter).
-fn write(stream: &Async, conn: &mut Connection, file: &mut FileReader) -> io::Result<()> {
+fn write(
+    stream: &Async,
+    conn: &mut Connection,
+    file: &mut Option<Box<FileReader>>,
+) -> io::Result<()> {
     let fd = stream.as_raw_fd();
     loop {
-        file.serve(conn, Instant::now());
+        files::serve_file(file, conn, Instant::now());
         if !conn.wants_write() || conn.is_closed() {
             return Ok(());
         }
