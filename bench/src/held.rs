@@ -133,7 +133,7 @@ pub fn render() -> String {
         let _ = writeln!(out, "| **per idle connection, in all** | | **{total}** |");
         let _ = writeln!(
             out,
-            "| while a request is in progress, boxed (`state.exchange`) | `{}` | {} |",
+            "| while a request is in progress, boxed (the `Connection`'s `exchange`) | `{}` | {} |",
             exchange.ty, exchange.bytes
         );
         let _ = writeln!(out, "<!-- ANCHOR_END: held-{} -->", held.model);
