@@ -11,7 +11,7 @@ use std::mem::size_of;
 use std::time::Instant;
 
 use nix::sys::epoll::EpollFlags;
-use plumbing::table::Client;
+use plumbing::table::{Client, Table};
 use protocol::Connection;
 use protocol::layout::Part;
 
@@ -35,12 +35,7 @@ fn timer_entry() -> Part {
 
 /// A readiness loop's slot in its `Table`: an `Option<Client<R>>`.
 fn readiness_slot<R>() -> Part {
-    Part::new(
-        "its slot in the table",
-        std::any::type_name::<Option<Client<R>>>(),
-        size_of::<Option<Client<R>>>(),
-    )
-    .of(Client::<R>::layout())
+    Table::<Client<R>>::slot_layout(Client::<R>::layout())
 }
 
 fn loops() -> Vec<Held> {

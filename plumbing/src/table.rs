@@ -94,6 +94,17 @@ impl<T> Default for Table<T> {
 }
 
 impl<T> Table<T> {
+    /// What one slot of a table is made of: an `Option<T>`, shown as the
+    /// fields of `T` (`layout`), for the book's held-connection tables.
+    pub fn slot_layout(layout: protocol::layout::Part) -> protocol::layout::Part {
+        protocol::layout::Part::new(
+            "its slot in the table",
+            std::any::type_name::<Option<T>>(),
+            std::mem::size_of::<Option<T>>(),
+        )
+        .of(layout)
+    }
+
     /// The token the next [`Table::insert`] will use: register the fd with
     /// it first, and insert only if that worked.
     pub fn next_token(&self) -> usize {

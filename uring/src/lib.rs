@@ -223,12 +223,7 @@ pub fn probe(sqpoll: bool) -> Result<Ring, String> {
 /// What a connection of this server is made of: its slot in the table,
 /// field by field (`bench::held` writes the chapter's table from it).
 pub fn slot_layout() -> protocol::layout::Part {
-    protocol::layout::Part::new(
-        "its slot in the table",
-        std::any::type_name::<Option<client::Client>>(),
-        std::mem::size_of::<Option<client::Client>>(),
-    )
-    .of(client::Client::layout())
+    plumbing::table::Table::<client::Client>::slot_layout(client::Client::layout())
 }
 
 /// Serves on `ring` until shutdown.

@@ -88,8 +88,9 @@ pub struct Loop {
     /// asks for, when it holds on for a batch. `None` where the kernel has
     /// no batching wait (before Linux 6.12): every wait is for one.
     batch: Option<usize>,
-    /// `--wait`: when to hold on for a batch.
-    wait_for: Wait,
+    /// The fewest completions a round must bring for the next wait to hold
+    /// on for a batch: [`BATCH_FROM`], or what `--wait` says instead.
+    batch_from: usize,
     /// Shutdown was requested and acted on.
     stopping: bool,
 }
@@ -131,7 +132,11 @@ impl Loop {
             now: Instant::now(),
             completions: Vec::new(),
             batch: batching.then_some(0),
-            wait_for,
+            batch_from: match wait_for {
+                Wait::Adaptive => BATCH_FROM,
+                Wait::Batch => 2,        // after any round of two or more
+                Wait::One => usize::MAX, // never
+            },
             stopping: false,
         })
     }
@@ -218,13 +223,8 @@ impl Loop {
     /// the start (`Loop::new`), and every wait is for one.
     fn wait(&mut self) -> io::Result<()> {
         loop {
-            let threshold = match self.wait_for {
-                Wait::Adaptive => BATCH_FROM,
-                Wait::Batch => 2,
-                Wait::One => usize::MAX,
-            };
             let result = match self.batch {
-                Some(batch) if batch >= threshold => {
+                Some(batch) if batch >= self.batch_from => {
                     let args = SubmitArgs::new().min_wait_usec(BATCH_WAIT_US);
                     let want = batch.min(MAX_BATCH);
                     self.ring.submitter().submit_with_args(want, &args)
