@@ -78,7 +78,7 @@
 //! layer over epoll. `socket2` sets the sockets non-blocking. No tokio, no
 //! smol, no futures crate: the point is to see all of it.
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod cli;
 mod executor;
@@ -96,10 +96,13 @@ pub use server::serve;
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7011;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "async_await",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("async_await_core"),
+    colour: Colour(174, 199, 232),
+    reference: false,
     variants: &[Variant::default_with(Limits::NONE)],
 }];

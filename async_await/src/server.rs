@@ -9,10 +9,10 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
 
-use plumbing::acceptor::{Accept, Acceptor};
 use plumbing::admission::{Place, Places, refuse};
 use plumbing::conn::READ_BUF;
 use plumbing::files::{self, FileReader};
+use plumbing::nonblocking_accept::{Accept, Acceptor};
 use plumbing::{Server, interrupted, shutdown, trace, would_block};
 use protocol::{Connection, Service};
 

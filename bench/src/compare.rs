@@ -2,10 +2,10 @@
 //! variants, through the same scenarios, one server at a time.
 //!
 //! - **Which servers.** Every binary target of the workspace but `bench`
-//!   itself, as `cargo metadata` lists them: a model added to the workspace
-//!   is picked up with no change here. [`variants`] knows the model flags
-//!   worth comparing (`epoll --trigger edge`, `threaded --pool 8`, ...) and
-//!   each model's limits; a binary it does not know runs with no flags.
+//!   itself, as `cargo metadata` lists them. [`variants`] reads, from the
+//!   model crate's declaration ([`crate::models`]), the model flags worth
+//!   comparing (`epoll --trigger edge`, `threaded --pool 8`, ...) and each
+//!   model's limits; a binary no crate declares runs with no flags.
 //! - **Building.** `cargo build --release --workspace --exclude bench --bins`
 //!   first: cargo rebuilds what is missing or stale, so the command works
 //!   on a fresh clone.
@@ -17,30 +17,56 @@
 //!   at or above FD_SETSIZE), never a blank.
 //! - **nginx, when installed**, is a reference row in the HTTP scenarios
 //!   ([`nginx`]), started by `bench/nginx/nginx.sh`.
-//! - The report (a table, `compare.json`, `compare.md`, and the SVG charts
-//!   of [`crate::chart`]) is written by `main.rs`.
+//! - **The record** of a run, `compare.json` and `sweeps.json`, is typed
+//!   ([`record`]): written and read by the same structs.
+//!
+//! # Layout
+//! Here: the variants each model declares, the caps, nginx's row. Around
+//! it:
+//! - `command`: the run, from its flags to its record; `choose`: which
+//!   servers and scenarios; `durations`: how long, how many held.
+//! - [`scenario`]: each scenario declared once; `measure`: one round of
+//!   each against a running server.
+//! - `server`: starting, pinning and stopping a server; `workspace`: what
+//!   cargo says of the workspace, building it, and the fork-against-thread
+//!   measurement.
+//! - [`sweep`]: one ladder climbed; `sweeps`: every server up each ladder;
+//!   `memory`: the line through memory against connections held.
+//! - [`record`]: `compare.json` and `sweeps.json`; `cell`: a server in a
+//!   scenario, over its rounds; `progress`: how far the run is; `table`:
+//!   the terminal's table.
+//!
+//! [`crate::report`] and [`crate::growth`] draw the book's tables and
+//! charts from the record.
 
-use std::io::{self, BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-use plumbing::model::Limits;
+use model::Limits;
 use serde::{Deserialize, Serialize};
 
 mod cell;
+mod choose;
+mod command;
+mod durations;
+mod measure;
+mod memory;
 mod progress;
-mod scenario;
-mod sweep;
+pub mod record;
+pub mod scenario;
+mod server;
+pub mod sweep;
+mod sweeps;
+mod table;
+mod workspace;
 
 pub use cell::{Cell, Round, median, spread};
+pub use command::command;
+pub use memory::{MemoryLine, memory_line};
 pub use progress::Progress;
-pub use scenario::{Better, Durations, Scenario};
-pub use sweep::{BUSY, MemoryLine, SERVER_ARGS, Sweep, memory_line};
+pub use scenario::{Better, Durations, Per, Scenario, Theme};
+pub use server::{Server, can_start, pin, start};
+pub use sweep::{BUSY, SERVER_ARGS, Sweep};
+pub use workspace::{Workspace, build, spawn_cost, workspace};
 
 /// The most connections a hold or a sweep asks of a process per
 /// connection: a thousand processes are already the lesson.
@@ -78,27 +104,6 @@ pub struct Variant {
     pub static_only: bool,
 }
 
-/// Every model crate's declaration of its binaries.
-const DECLARED: [&[plumbing::model::Binary]; 11] = [
-    blocking::BINARIES,
-    forking::BINARIES,
-    threaded::BINARIES,
-    nonblocking::BINARIES,
-    select::BINARIES,
-    epoll::BINARIES,
-    signal_driven::BINARIES,
-    coroutine::BINARIES,
-    async_await::BINARIES,
-    uring::BINARIES,
-    tokio_ref::BINARIES,
-];
-
-/// The binaries that are not models but references, measured beside them
-/// and marked so in every table: tokio, the production runtime, beside
-/// `async_await`'s hand-made one. (nginx, the other reference, is not a
-/// binary of the workspace: see [`nginx`].)
-pub const REFERENCES: &[&str] = &["tokio_ref"];
-
 /// How a table names a variant: its binary and flags, and `(reference)`
 /// after a reference's.
 pub fn shown_name(binary: &str, args: &[&str]) -> String {
@@ -106,7 +111,7 @@ pub fn shown_name(binary: &str, args: &[&str]) -> String {
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
         .join(" ");
-    if REFERENCES.contains(&binary) {
+    if crate::models::is_reference(binary) {
         name.push_str(" (reference)");
     }
     name
@@ -114,13 +119,10 @@ pub fn shown_name(binary: &str, args: &[&str]) -> String {
 
 /// The default variant of `binary` as its model crate declares it, with
 /// its limits (no flags and no limits for a binary no crate declares).
-pub fn declared_default(binary: &str) -> plumbing::model::Variant {
-    DECLARED
-        .iter()
-        .flat_map(|binaries| binaries.iter())
-        .find(|b| b.name == binary)
+pub fn declared_default(binary: &str) -> model::Variant {
+    crate::models::declared(binary)
         .and_then(|b| b.variants.first().copied())
-        .unwrap_or(plumbing::model::Variant::default_with(Limits::NONE))
+        .unwrap_or(model::Variant::default_with(Limits::NONE))
 }
 
 /// The variants of `binary` to measure, the default first, as its model
@@ -133,20 +135,15 @@ pub fn variants(binary: &str) -> Vec<Variant> {
 /// The variants of `binary` its model crate declares but does not measure
 /// in every run: experiments, measured when `--only` names them.
 pub fn experiments(binary: &str) -> Vec<Variant> {
-    let declared = DECLARED.iter().flat_map(|binaries| binaries.iter());
-    match declared.clone().any(|b| b.name == binary) {
-        true => declared_variants(binary, false),
-        false => Vec::new(),
+    match crate::models::declared(binary) {
+        Some(_) => declared_variants(binary, false),
+        None => Vec::new(),
     }
 }
 
 /// The declared variants of `binary` that are (or are not) `measured`.
 fn declared_variants(binary: &str, measured: bool) -> Vec<Variant> {
-    let declared = DECLARED
-        .iter()
-        .flat_map(|binaries| binaries.iter())
-        .find(|b| b.name == binary);
-    let Some(declared) = declared else {
+    let Some(declared) = crate::models::declared(binary) else {
         return vec![Variant {
             name: binary.to_string(),
             binary: binary.to_string(),
@@ -190,367 +187,21 @@ fn nginx_row() -> Variant {
     }
 }
 
-/// A server started for one scenario; stopped (SIGTERM, then SIGKILL) on drop.
-pub struct Server {
-    /// The process, when we started it ourselves (nginx is started by its
-    /// script, and is not our child).
-    child: Option<Child>,
-    /// Its process ID (nginx: the master's).
-    pid: u32,
-    /// Where it listens.
-    pub addr: SocketAddr,
-}
-
-impl Server {
-    /// Starts `binary` with `args` on a free port and waits up to 10 s for
-    /// its `listening on` line.
-    pub fn start(binary: &Path, args: &[String]) -> io::Result<Server> {
-        Server::launch(binary, args, false)
-    }
-
-    /// As [`Server::start`]; with `keep_stderr`, a server that does not
-    /// start is waited for and the error names the first line it printed
-    /// on stderr (`io_uring_setup failed: ...`). Only for a server that is
-    /// stopped at once: a running server's stderr is never read, and would
-    /// fill.
-    fn launch(binary: &Path, args: &[String], keep_stderr: bool) -> io::Result<Server> {
-        let mut child = Command::new(binary)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(match keep_stderr {
-                true => Stdio::piped(),
-                false => Stdio::null(),
-            })
-            .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| io::Error::other("no stdout"))?;
-        let (send, receive) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = send.send(line);
-        });
-        let line = receive
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_default();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok());
-        let Some(addr) = addr else {
-            // It printed no address: it has exited, or is stuck. Either
-            // way it is ended here, and what it said is the error.
-            let _ = child.kill();
-            let _ = child.wait();
-            let mut said = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
-            }
-            return Err(io::Error::other(match said.lines().next() {
-                Some(first) => first.trim().to_string(),
-                None => format!("no `listening on` line (got {line:?})"),
-            }));
-        };
-        let server = Server {
-            pid: child.id(),
-            child: Some(child),
-            addr,
-        };
-        settle_and_pin(server.pid());
-        Ok(server)
-    }
-
-    /// Starts nginx with `repo`'s `bench/nginx/nginx.sh` on a free port,
-    /// and pins its master and worker to CPU 0.
-    pub fn nginx(repo: &Path) -> io::Result<Server> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let output = Command::new(repo.join("bench/nginx/nginx.sh"))
-            .args(["start", &port.to_string()])
-            .stderr(Stdio::inherit())
-            .output()?;
-        let pid: u32 = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .map_err(|_| io::Error::other("nginx.sh start printed no PID"))?;
-        settle_and_pin(pid);
-        Ok(Server {
-            child: None,
-            pid,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        })
-    }
-
-    /// Its process ID.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let pid = Pid::from_raw(self.pid as i32);
-        // nginx's master waits over a second for its worker after a
-        // SIGTERM; nothing of it is measured any more, so its processes
-        // (the master and the worker it forked) are killed at once.
-        if self.child.is_none() {
-            for process in crate::procfs::tree(self.pid) {
-                let _ = kill(Pid::from_raw(process as i32), Signal::SIGKILL);
-            }
-        }
-        let _ = kill(pid, Signal::SIGTERM);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(4) {
-            let gone = match &mut self.child {
-                Some(child) => matches!(child.try_wait(), Ok(Some(_))),
-                // Not our child: gone when it has exited, whether or not
-                // its new parent (init) has reaped it yet (a zombie).
-                None => crate::procfs::exited(self.pid),
-            };
-            if gone {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = kill(pid, Signal::SIGKILL);
-        if let Some(child) = &mut self.child {
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A moment for a server that just printed `listening on` to start its
-/// threads and workers (`epoll --workers 2` starts its worker threads just
-/// after).
-const SETTLE: Duration = Duration::from_millis(10);
-
-/// Lets a server that just started finish starting, then pins every thread
-/// of it and of its children to CPU 0, again until no new thread appears
-/// (the threads and children it starts later inherit the pin from their
-/// creator).
-fn settle_and_pin(pid: u32) {
-    let mut pinned = std::collections::BTreeSet::new();
-    for _ in 0..20 {
-        std::thread::sleep(SETTLE);
-        let now = crate::procfs::tree_threads(pid);
-        if !pinned.is_empty() && now.is_subset(&pinned) {
-            return;
-        }
-        for &thread in now.difference(&pinned) {
-            pin(thread, 0);
-        }
-        pinned.extend(now);
-    }
-}
-
-/// Pins process or thread `pid` (0: this one) to `cpu`: the server on CPU 0, the
-/// bench on CPU 1, so neither steals from the other and the ratios between
-/// servers hold. Best effort: on a machine with one CPU the call fails and
-/// nothing is pinned: `false`. (A server inherits the bench's CPU when it
-/// starts, and is moved to its own as soon as it listens.)
-pub fn pin(pid: u32, cpu: usize) -> bool {
-    let mut set = nix::sched::CpuSet::new();
-    set.set(cpu).is_ok() && nix::sched::sched_setaffinity(Pid::from_raw(pid as i32), &set).is_ok()
-}
-
-/// Starts `variant` with `extra` flags after its model flags: its binary in
-/// the workspace's release directory, or nginx through its script (which
-/// takes no flags).
-pub fn start(variant: &Variant, extra: &[&str], workspace: &Workspace) -> Result<Server, String> {
-    let mut args = variant.args.clone();
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let started = match variant.static_only {
-        true => Server::nginx(&workspace.root),
-        false => Server::start(&workspace.bin_dir.join(&variant.binary), &args),
-    };
-    started.map_err(|err| format!("start: {err}"))
-}
-
-/// Whether `variant` can run on this machine at all: it is started once,
-/// as a run would start it, and stopped. `Err` is why not, in the server's
-/// own words: `uring` where io_uring is missing, refused or too old says
-/// which. compare gives such a server `n/a` cells instead of failing each
-/// of them after its run.
-pub fn can_start(variant: &Variant, workspace: &Workspace) -> Result<(), String> {
-    let started = match variant.static_only {
-        true => Server::nginx(&workspace.root),
-        false => Server::launch(
-            &workspace.bin_dir.join(&variant.binary),
-            &variant.args,
-            true,
-        ),
-    };
-    match started {
-        Ok(_server) => Ok(()), // stopped when dropped
-        Err(err) => {
-            // The server's line starts with its name: `uring: ...`.
-            let text = err.to_string();
-            let prefix = format!("{}: ", variant.binary);
-            Err(text.strip_prefix(&prefix).unwrap_or(&text).to_string())
-        }
-    }
-}
-
 /// Runs one round of `scenario` against `variant`, on a server started for
 /// it and stopped after.
 pub fn measure(
     variant: &Variant,
-    scenario: Scenario,
+    scenario: &Scenario,
     workspace: &Workspace,
     durations: &Durations,
 ) -> Result<Round, String> {
-    let server = start(variant, scenario.server_args(), workspace)?;
-    scenario
-        .measure(&server, variant, durations)
-        .map_err(|err| err.to_string())
-}
-
-/// What `cargo metadata` says of the workspace.
-pub struct Workspace {
-    /// Every binary target but `bench`'s.
-    pub binaries: Vec<String>,
-    /// Where their release builds land.
-    pub bin_dir: PathBuf,
-    /// cargo's target directory: where a run writes unless told otherwise.
-    pub target_dir: PathBuf,
-    /// The repository (for `bench/nginx/nginx.sh`).
-    pub root: PathBuf,
-}
-
-impl Workspace {
-    /// The book's results directory, which a run writes only when asked
-    /// (`--book`), wherever it is run from.
-    pub fn results(&self) -> PathBuf {
-        self.root.join("docs/src/results")
-    }
-
-    /// Where a run writes: the book's results with `book`, otherwise
-    /// `target/NAME`, so that a reader's run never rewrites the book.
-    pub fn out(&self, book: bool, name: &str) -> PathBuf {
-        match book {
-            true => self.results(),
-            false => self.target_dir.join(name),
-        }
-    }
-}
-
-/// Every binary target of the workspace but `bench`, with the directory
-/// its release build lands in: from `cargo metadata` of the workspace this
-/// bench was built in, wherever it is run from (or of the directory it is
-/// run in, if that workspace is gone).
-pub fn workspace() -> io::Result<Workspace> {
-    let output = cargo_command()
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !output.status.success() {
-        return Err(io::Error::other("cargo metadata failed"));
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(io::Error::other)?;
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .ok_or_else(|| io::Error::other("cargo metadata: no target_directory"))?;
-    let mut binaries = Vec::new();
-    for package in metadata["packages"].as_array().into_iter().flatten() {
-        if package["name"] == "bench" {
-            continue;
-        }
-        for target in package["targets"].as_array().into_iter().flatten() {
-            let is_bin = target["kind"]
-                .as_array()
-                .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
-            if let (true, Some(name)) = (is_bin, target["name"].as_str()) {
-                binaries.push(name.to_string());
-            }
-        }
-    }
-    let root = metadata["workspace_root"]
-        .as_str()
-        .ok_or_else(|| io::Error::other("cargo metadata: no workspace_root"))?;
-    Ok(Workspace {
-        binaries,
-        bin_dir: Path::new(target_dir).join("release"),
-        target_dir: PathBuf::from(target_dir),
-        root: PathBuf::from(root),
-    })
-}
-
-/// The forking chapter's measurement apart: what a new process costs next
-/// to a new thread (`cargo run --release -p forking --example spawn_cost --
-/// --json`), pinned to CPU 0 like the servers. Its JSON object, as printed.
-pub fn spawn_cost() -> io::Result<serde_json::Value> {
-    let mut child = cargo_command()
-        .args([
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "forking",
-            "--example",
-            "spawn_cost",
-        ])
-        .args(["--", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()?;
-    // cargo builds, then runs the example as its child: pin the example
-    // once it is there (its forks and threads inherit the pin).
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(120) {
-        let tree = crate::procfs::tree(child.id());
-        if let Some(&example) = tree.get(1) {
-            for thread in crate::procfs::threads(example) {
-                pin(thread, 0);
-            }
-            break;
-        }
-        if child.try_wait()?.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        return Err(io::Error::other(format!("spawn_cost: {}", output.status)));
-    }
-    serde_json::from_slice(&output.stdout).map_err(io::Error::other)
-}
-
-/// Builds every server's `targets` (`--bins`, or `--examples` for the
-/// cores) in release mode; cargo skips what is fresh.
-pub fn build(targets: &str) -> io::Result<()> {
-    let status = cargo_command()
-        .args([
-            "build",
-            "--release",
-            "--workspace",
-            "--exclude",
-            "bench",
-            targets,
-        ])
-        .status()?;
-    match status.success() {
-        true => Ok(()),
-        false => Err(io::Error::other("cargo build failed")),
-    }
-}
-
-/// The cargo that runs us (`CARGO` under `cargo run`), or `cargo`, in the
-/// workspace this bench was built in, wherever it is run from (or in the
-/// directory it is run in, if that workspace is gone).
-fn cargo_command() -> Command {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut command = Command::new(cargo);
-    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    if built_in.join("Cargo.toml").exists() {
-        command.current_dir(built_in);
-    }
-    command
+    let server = start(variant, scenario.server_args, workspace)?;
+    let run = measure::Run {
+        server: &server,
+        variant,
+        d: durations,
+    };
+    (scenario.measure)(&run).map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
@@ -640,37 +291,37 @@ mod tests {
     #[test]
     fn limits_say_which_scenarios_cannot_run() {
         let reason =
-            |name: &str, scenario: Scenario, quick: bool| scenario.cannot(&variant(name), quick);
-        assert_eq!(reason("blocking", Scenario::Close, false), None);
+            |name: &str, scenario: &Scenario, quick: bool| scenario.cannot(&variant(name), quick);
+        assert_eq!(reason("blocking", &scenario::CLOSE, false), None);
         assert_eq!(
-            reason("blocking", Scenario::KeepAlive, false).as_deref(),
+            reason("blocking", &scenario::KEEPALIVE, false).as_deref(),
             Some("one conn. at a time")
         );
         assert_eq!(
-            reason("threaded --pool 8", Scenario::Echo, false).as_deref(),
+            reason("threaded --pool 8", &scenario::ECHO, false).as_deref(),
             Some("8 conn. at a time")
         );
         assert_eq!(
-            reason("forking --workers 2", Scenario::Delay, false).as_deref(),
+            reason("forking --workers 2", &scenario::DELAY, false).as_deref(),
             Some("2 conn. at a time")
         );
-        assert_eq!(reason("threaded", Scenario::Hold, false), None);
-        assert_eq!(reason("forking", Scenario::Delay, false), None);
+        assert_eq!(reason("threaded", &scenario::HOLD, false), None);
+        assert_eq!(reason("forking", &scenario::DELAY, false), None);
         assert_eq!(
-            reason("select", Scenario::Hold, false).as_deref(),
+            reason("select", &scenario::HOLD, false).as_deref(),
             Some("fds >= 1024 refused")
         );
-        assert_eq!(reason("select", Scenario::Hold, true), None); // 300 fit
-        assert_eq!(reason("epoll --trigger edge", Scenario::Hold, false), None);
+        assert_eq!(reason("select", &scenario::HOLD, true), None); // 300 fit
+        assert_eq!(reason("epoll --trigger edge", &scenario::HOLD, false), None);
         let nginx = nginx_row();
-        assert_eq!(Scenario::KeepAlive.cannot(&nginx, false), None);
-        assert_eq!(Scenario::Hold.cannot(&nginx, false), None);
+        assert_eq!(scenario::KEEPALIVE.cannot(&nginx, false), None);
+        assert_eq!(scenario::HOLD.cannot(&nginx, false), None);
         assert_eq!(
-            Scenario::Delay.cannot(&nginx, false).as_deref(),
+            scenario::DELAY.cannot(&nginx, false).as_deref(),
             Some("static files only")
         );
         assert_eq!(
-            Scenario::Echo.cannot(&nginx, false).as_deref(),
+            scenario::ECHO.cannot(&nginx, false).as_deref(),
             Some("HTTP only")
         );
     }
@@ -680,18 +331,18 @@ mod tests {
     #[test]
     fn the_stall_runs_on_a_pool_of_two_but_not_on_one() {
         assert_eq!(
-            Scenario::Stall
+            scenario::STALL
                 .cannot(&variant("blocking"), false)
                 .as_deref(),
             Some("one conn. at a time")
         );
         assert_eq!(
-            Scenario::Stall.cannot(&variant("forking --workers 2"), false),
+            scenario::STALL.cannot(&variant("forking --workers 2"), false),
             None
         );
-        assert_eq!(Scenario::Idle.cannot(&variant("blocking"), false), None);
+        assert_eq!(scenario::IDLE.cannot(&variant("blocking"), false), None);
         assert_eq!(
-            Scenario::Stall.cannot(&nginx_row(), false).as_deref(),
+            scenario::STALL.cannot(&nginx_row(), false).as_deref(),
             Some("static files only")
         );
     }
@@ -701,30 +352,24 @@ mod tests {
     #[test]
     fn hold_counts_follow_the_model() {
         let durations = |hold_connections| Durations {
-            run: Duration::from_secs(1),
-            hold: Duration::from_secs(1),
             hold_connections,
-            ab_requests: 1000,
-            quick: false,
+            ..Durations::EVERYDAY
         };
-        let count = |name: &str, n: usize| Scenario::Hold.hold_count(&variant(name), &durations(n));
+        let count = |name: &str, n: usize| durations(n).hold_count(&variant(name));
         assert_eq!(count("epoll", 19_000), 19_000);
         assert_eq!(count("threaded", 19_000), 10_000);
         assert_eq!(count("forking", 19_000), 1_000);
         assert_eq!(count("uring", 300), 300);
         assert_eq!(count("forking", 300), 300);
-        assert_eq!(
-            Scenario::Hold.hold_count(&nginx_row(), &durations(19_000)),
-            10_000
-        );
+        assert_eq!(durations(19_000).hold_count(&nginx_row()), 10_000);
     }
 
     /// Every heading says its unit and which way is better.
     #[test]
     fn headings_mark_the_better_direction() {
-        assert_eq!(Scenario::KeepAlive.heading(), "keep-alive c100 (req/s ↑)");
-        assert_eq!(Scenario::Hold.heading(), "hold (B per conn. ↓)");
-        for scenario in Scenario::ALL {
+        assert_eq!(scenario::KEEPALIVE.heading(), "keep-alive c100 (req/s ↑)");
+        assert_eq!(scenario::HOLD.heading(), "hold (B per conn. ↓)");
+        for scenario in scenario::ALL {
             let heading = scenario.heading();
             assert!(
                 heading.ends_with("↑)") || heading.ends_with("↓)"),

@@ -6,7 +6,9 @@
 //!
 //! The suite runs with the real binary's declared limits (blocking serves
 //! one connection at a time, forking gives each a process), so a core is
-//! held to what its model promises, no more.
+//! held to what its model promises, no more. Which core is a model's is
+//! the model crate's declaration ([`crate::models::cores`]); what the real
+//! server adds to pass each case is in `fix`, in the book's words.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,23 +18,75 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use conformance::{Case, Target};
+use loadgen::Failure;
 use serde::{Deserialize, Serialize};
 
-/// The chapters' cores: (the real binary, the example that is its core).
-pub const CORES: &[(&str, &str)] = &[
-    ("blocking", "blocking_core"),
-    ("forking", "forking_core"),
-    ("threaded", "threaded_core"),
-    ("nonblocking", "nonblocking_core"),
-    ("select", "select_core"),
-    ("poll", "poll_core"),
-    ("epoll", "epoll_core"),
-    ("epoll-mio", "epoll_mio_core"),
-    ("signal_driven", "signal_driven_core"),
-    ("coroutine", "coroutine_core"),
-    ("async_await", "async_await_core"),
-    ("uring", "uring_core"),
-];
+use crate::cli::CoresArgs;
+
+mod fix;
+pub use fix::fix;
+
+/// `bench cores`: builds the cores, runs the suite against each, and
+/// writes what each fails (or, `--quick`, checks that each serves at all).
+pub fn command(args: CoresArgs) -> Result<(), Failure> {
+    let workspace = crate::compare::workspace().map_err(|e| format!("cargo metadata: {e}"))?;
+    let out = args
+        .out
+        .unwrap_or_else(|| workspace.out(args.book, "cores"));
+    if args.redraw {
+        let path = out.join("cores.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let results: Results =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(write_cores(&results, &out)?);
+    }
+    crate::compare::build("--examples").map_err(|e| e.to_string())?;
+    let dir = workspace.bin_dir.join("examples");
+    let only: &[&str] = if args.quick { QUICK } else { &[] };
+    let results = run(&dir, only);
+    end_leftovers();
+    if args.quick {
+        let failed: Vec<String> = results
+            .iter()
+            .flat_map(|(binary, verdicts)| {
+                verdicts.iter().filter_map(move |v| {
+                    Some(format!(
+                        "{binary} core :: {}: {}",
+                        v.case,
+                        v.failure.as_ref()?
+                    ))
+                })
+            })
+            .collect();
+        if !failed.is_empty() {
+            return Err(format!("a core does not serve:\n{}", failed.join("\n")).into());
+        }
+        println!("every core passes {}", QUICK.join(", "));
+        return Ok(());
+    }
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    // The table first: a run it refuses leaves cores.json as it was.
+    write_cores(&results, &out)?;
+    std::fs::write(out.join("cores.json"), json + "\n").map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Writes cores.md, once every failure has its word in `cores::fix`.
+fn write_cores(results: &Results, out: &Path) -> Result<(), String> {
+    let unexplained = unexplained(results);
+    if !unexplained.is_empty() {
+        return Err(format!(
+            "failures with no word in bench::cores::fix for what the real server adds:\n{}",
+            unexplained.join("\n")
+        ));
+    }
+    let path = out.join("cores.md");
+    std::fs::write(&path, markdown(results)).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
 
 /// The cases `--quick` runs: every core must pass them (it serves the
 /// protocol at all), so CI sees a core that stopped working.
@@ -78,7 +132,7 @@ pub fn run(dir: &Path, only: &[&str]) -> Results {
         .map(Arc::new)
         .collect();
     let mut jobs = Vec::new();
-    for &(binary, core) in CORES {
+    for (binary, core) in crate::models::cores() {
         let target = Arc::new(target(binary, core, dir));
         for case in &cases {
             jobs.push((binary.to_string(), target.clone(), case.clone()));
@@ -155,7 +209,7 @@ fn first_line(text: &str) -> String {
 /// Kills every process this one started that is still there (the servers
 /// of cases that hung).
 pub fn end_leftovers() {
-    for pid in crate::procfs::children(std::process::id()) {
+    for pid in loadgen::procfs::children(std::process::id()) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid as i32),
             nix::sys::signal::Signal::SIGKILL,
@@ -220,93 +274,6 @@ pub fn markdown(results: &Results) -> String {
         let _ = writeln!(out, "<!-- ANCHOR_END: {binary} -->");
     }
     out
-}
-
-/// What the real server of `binary` adds that makes `case` pass, in the
-/// book's words, or `None` where no one has said yet (then `bench cores`
-/// refuses to write the table: every failure is explained or none is).
-pub fn fix(binary: &str, case: &str) -> Option<&'static str> {
-    let threads = matches!(binary, "threaded" | "forking" | "coroutine");
-    Some(match case {
-        "trace_lines" => {
-            "`--trace`: a line for each kernel interaction (`plumbing::trace`), from \
-             `plumbing::conn`, `plumbing::acceptor` and the model's own wait"
-        }
-        "max_conns" => {
-            "admission: a place under `--max-conns` for each client \
-             (`plumbing::admission::admit`), a `503` past it (`refuse`)"
-        }
-        "root_site"
-        | "traversal"
-        | "missing_root_exit_1"
-        | "file_changes_while_sent"
-        | "out_of_fds_root"
-            if binary == "uring" =>
-        {
-            "files from `--root`: opened and read through the ring when the protocol asks \
-             (`server/file.rs`); a core serves the compiled-in site only, and refuses `--root`"
-        }
-        "root_site"
-        | "traversal"
-        | "missing_root_exit_1"
-        | "file_changes_while_sent"
-        | "out_of_fds_root" => {
-            "files from `--root`: opened with `open` and read with `pread` when the protocol \
-             asks (`plumbing::files`); a core serves the compiled-in site only, and refuses \
-             `--root`"
-        }
-        "out_of_fds" if threads => {
-            "the blocking acceptor's reserve fd (`plumbing::accept`): on `EMFILE` it is \
-             closed, the waiting client accepted into it and refused with a `503`"
-        }
-        "out_of_fds" if binary == "uring" => {
-            "after a failed accept, no new one for `ACCEPT_PAUSE` or until a close \
-             (`accept_after`), and the reserve fd refuses the waiting clients"
-        }
-        "out_of_fds" => {
-            "`on_accept` over `plumbing::acceptor`: on `EMFILE` the reserve fd refuses the \
-             waiting clients with a `503`, or accepting pauses; a failed accept never \
-             ends the loop"
-        }
-        "shutdown_under_load" | "sigint_exit_0" | "sigterm_exit_0" | "sigterm_in_flight"
-            if threads =>
-        {
-            "shutdown: the accept loop ends when `shutdown::requested()`, and the \
-             server waits for the answers in flight before it exits 0"
-        }
-        "shutdown_under_load" | "sigint_exit_0" | "sigterm_exit_0" | "sigterm_in_flight" => {
-            "step 1, shutdown (`stop`): stop accepting, close the idle connections, finish \
-             the answers in flight, return `Ok` (exit 0); the core's accept fails on the \
-             shut listener and it exits 1 mid-answer"
-        }
-        "echo_backpressure" => {
-            "read interest only while `Conn::wants_read` (the protocol has room): a client \
-             that does not read its answers is not read from, so it costs at most 1 MiB"
-        }
-        "reset_mid_response" | "resets_everywhere" => {
-            "a failed connection ends only itself: `serve_client` traces the error and \
-             the accept loop goes on"
-        }
-        "eleven_hundred_connections" => {
-            "admission with `FD_LIMIT`: a client whose fd select cannot watch \
-             (FD_SETSIZE, 1024) is refused with a `503`"
-        }
-        "echo_8mib_random_chunks"
-        | "echo_half_close"
-        | "route_bytes"
-        | "slow_reader"
-        | "idle_timeout"
-        | "keepalive_http10"
-        | "pipelined_100"
-        | "slowloris_408"
-        | "thousand_idle"
-            if binary == "signal_driven" =>
-        {
-            "`drain` and `again`: a signal is an edge, so each read goes on until \
-             `EAGAIN`, and a connection left with work is served again without a signal"
-        }
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@
 //! here for std's `TcpStream`. That the same loop serves all four is the
 //! lesson of those chapters.
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod cli;
 mod server;
@@ -68,11 +68,14 @@ pub use server::{READ_BUF, Socket, serve, serve_client, serve_connection};
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7001;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "blocking",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("blocking_core"),
+    colour: Colour(120, 120, 120),
+    reference: false,
     // One connection at a time: the next waits in the backlog.
     variants: &[Variant::default_with(Limits {
         at_a_time: Some(1),

@@ -59,8 +59,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use libtest_mimic::{Completion, Trial};
+use model::{Binary, Variant};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
-use plumbing::model::{Binary, Variant};
 
 /// How many connections a model serves at once: its one declared limit that
 /// changes what the suite expects.
@@ -165,7 +165,7 @@ impl Target {
     }
 
     /// The target for one variant a model crate declares
-    /// (`plumbing::model`), with its limits.
+    /// (`model`), with its limits.
     pub fn declared(name: &str, binary: &str, variant: &Variant) -> Target {
         let limits = variant.limits;
         let mut target = Target::new(name, binary);

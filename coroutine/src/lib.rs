@@ -56,7 +56,7 @@
 //!   waits too. With `--workers 2` the other worker carries on (may's
 //!   workers steal queued coroutines from each other).
 //! - `--max-conns N` (default 10,000): connection N+1 gets `503`. Out of
-//!   fds: `plumbing::accept::BlockingAcceptor`'s reserve fd answers `503`.
+//!   fds: `plumbing::blocking_accept::BlockingAcceptor`'s reserve fd answers `503`.
 //! - At shutdown, in-flight responses get `plumbing`'s 2 s grace; a
 //!   coroutine parked on an idle keep-alive client does not notice, and
 //!   the process exits at the end of the grace (as `threaded` does).
@@ -81,7 +81,7 @@
 //! `may` is the model. `crossbeam`'s `WaitGroup` is how the main thread
 //! waits for the coroutines at shutdown (as in `threaded`).
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod cli;
 mod server;
@@ -94,11 +94,14 @@ pub use sys::adopt;
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7010;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "coroutine",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("coroutine_core"),
+    colour: Colour(31, 119, 180),
+    reference: false,
     variants: &[
         Variant::default_with(Limits::NONE),
         Variant::flags(&["--workers", "2"]),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crossbeam::sync::WaitGroup;
 use plumbing::Server;
-use plumbing::accept::BlockingAcceptor;
 use plumbing::admission::{Places, refuse};
+use plumbing::blocking_accept::BlockingAcceptor;
 use plumbing::trace;
 
 use crate::{Green, READ_BUF, sys};

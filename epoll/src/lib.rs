@@ -106,7 +106,7 @@ mod mio_server;
 mod server;
 pub use cli::{Args, MioArgs};
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 use std::io;
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -123,12 +123,15 @@ pub const EPOLL_PORT: u16 = 7007;
 pub const EPOLL_MIO_PORT: u16 = 7008;
 
 /// This crate's two binaries, their variants and limits
-/// (`plumbing::model`): read by its conformance test and by `bench compare`
+/// (`model`): read by its conformance test and by `bench compare`
 /// (which measures all but edge-triggered with two workers).
 pub const BINARIES: &[Binary] = &[
     Binary {
         name: "epoll",
         version: env!("CARGO_PKG_VERSION"),
+        core: Some("epoll_core"),
+        colour: Colour(220, 120, 30),
+        reference: false,
         variants: &[
             Variant::default_with(Limits::NONE),
             Variant::flags(&["--trigger", "edge"]),
@@ -142,6 +145,9 @@ pub const BINARIES: &[Binary] = &[
     Binary {
         name: "epoll-mio",
         version: env!("CARGO_PKG_VERSION"),
+        core: Some("epoll_mio_core"),
+        colour: Colour(255, 187, 120),
+        reference: false,
         variants: &[
             Variant::default_with(Limits::NONE),
             Variant {

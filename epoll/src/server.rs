@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use plumbing::acceptor::{Accept, Acceptor};
-use plumbing::admission::{Places, admit};
-use plumbing::conn::{Conn, Io, Progress, READ_BUDGET, READ_BUF, WRITE_BUDGET};
+use plumbing::admission::Places;
+use plumbing::conn::{Conn, Io, Progress, READ_BUDGET, READ_BUF, WRITE_BUDGET, admit};
 use plumbing::deadline::{ShowTimeout, earliest, poll_timeout, timeout_ms};
+use plumbing::nonblocking_accept::{Accept, Acceptor};
 use plumbing::table::{Client, Table};
 use plumbing::timers::Timers;
 use plumbing::{shutdown, trace};

@@ -85,7 +85,7 @@
 //!   in the library so that the book's test
 //!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod children;
 mod cli;
@@ -98,11 +98,14 @@ pub use server::serve;
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7002;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "forking",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("forking_core"),
+    colour: Colour(140, 86, 75),
+    reference: false,
     variants: &[
         // A process per connection, each with an fd table of its own.
         Variant::default_with(Limits {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use nix::unistd::{Pid, getpid};
-use plumbing::accept::BlockingAcceptor;
 use plumbing::admission::refuse;
+use plumbing::blocking_accept::BlockingAcceptor;
 use plumbing::shutdown::{self, GRACE};
 use plumbing::{Server, trace};
 use protocol::Service;

@@ -50,7 +50,7 @@
 //!   `--version`), in the library so that the book's test
 //!   (`bench/tests/book_commands.rs`) parses the book's commands with it.
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod cli;
 mod server;
@@ -64,11 +64,14 @@ pub fn serve(server: plumbing::Server) -> std::io::Result<()> {
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7004;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "nonblocking",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("nonblocking_core"),
+    colour: Colour(188, 189, 34),
+    reference: false,
     // It never sleeps: a whole CPU even idle.
     variants: &[Variant::default_with(Limits {
         spins: true,

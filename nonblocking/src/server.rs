@@ -5,9 +5,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use plumbing::acceptor::{Accept, Acceptor};
-use plumbing::admission::{Places, admit};
-use plumbing::conn::{Conn, Io, READ_BUF};
+use plumbing::admission::Places;
+use plumbing::conn::{Conn, Io, READ_BUF, admit};
+use plumbing::nonblocking_accept::{Accept, Acceptor};
 use plumbing::table::{Client, Table};
 use plumbing::{Server, shutdown, trace};
 use protocol::Service;

@@ -1,23 +1,25 @@
 //! Who gets in: `--max-conns` counted across every thread ([`Places`]),
-//! the fd a wait call can watch, and turning a client away at the limit
-//! ([`refuse`]) with a clear answer instead of a hang. Shared by every model:
-//! the rule is the contract's, not a model's.
+//! and turning a client away at the limit ([`refuse`]) with a clear answer
+//! instead of a hang. Shared by every model: the rule is the contract's, not
+//! a model's. (An event loop's [`admit`](crate::conn::admit), which also
+//! checks the fd its wait can watch, makes a [`Conn`](crate::conn::Conn)
+//! and so lives beside it.)
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use protocol::{Connection, Service};
 
-use crate::conn::Conn;
 use crate::trace;
 
-// ANCHOR: admit
+// ANCHOR: places
 /// `--max-conns`, counted across every thread of a server: a place is taken
-/// when a connection is admitted and given back when its [`Conn`] is dropped.
+/// when a connection is admitted and given back when it is dropped (a
+/// [`Conn`](crate::conn::Conn) holds its [`Place`]).
 /// One shared counter is all the threads of `epoll --workers N` share, so
 /// the flag means the same with one worker or many.
 #[derive(Debug, Clone)]
@@ -57,40 +59,7 @@ impl Drop for Place {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
-
-/// Takes a newly accepted client in, as a [`Conn`] for the caller's table,
-/// or turns it away ([`refuse`]) when `--max-conns` are open already or when
-/// its fd is at or above `fd_limit` (the highest fd the model's wait call can
-/// watch, plus one: `select`'s FD_SETSIZE).
-pub fn admit(
-    stream: TcpStream,
-    service: &Arc<Service>,
-    places: &Places,
-    fd_limit: Option<RawFd>,
-) -> Option<Conn> {
-    let fd = stream.as_raw_fd();
-    if let Some(limit) = fd_limit.filter(|&limit| fd >= limit) {
-        refuse(
-            stream,
-            service,
-            &format!("fd {fd} >= {limit}, cannot be watched"),
-        );
-        return None;
-    }
-    let Some(place) = places.take() else {
-        refuse(stream, service, "--max-conns reached");
-        return None;
-    };
-    match Conn::new(stream, service, place, Instant::now()) {
-        Ok(conn) => Some(conn),
-        Err(err) => {
-            trace!("fd={fd}: setting up failed: {err}");
-            None
-        }
-    }
-}
-
-// ANCHOR_END: admit
+// ANCHOR_END: places
 
 // ANCHOR: refuse
 /// Turns away a connection the server will not serve (over `--max-conns`, or

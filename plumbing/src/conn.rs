@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use protocol::{Connection, Service};
 
-use crate::admission::Place;
+use crate::admission::{Place, Places, refuse};
 use crate::files::{self, FileReader};
 use crate::{interrupted, shutdown, trace, would_block};
 
@@ -42,6 +42,40 @@ pub const READ_BUDGET: usize = 16;
 /// up to 64 KiB is 1 MiB, enough to keep a fast reader's socket full, not
 /// enough for one big download to starve the other clients.
 pub const WRITE_BUDGET: usize = 16;
+
+// ANCHOR: admit
+/// Takes a newly accepted client in, as a [`Conn`] for the caller's table,
+/// or turns it away ([`refuse`]) when `--max-conns` are open already or
+/// when its fd is at or above `fd_limit` (the highest fd the model's wait
+/// call can watch, plus one: `select`'s FD_SETSIZE).
+pub fn admit(
+    stream: TcpStream,
+    service: &Arc<Service>,
+    places: &Places,
+    fd_limit: Option<RawFd>,
+) -> Option<Conn> {
+    let fd = stream.as_raw_fd();
+    if let Some(limit) = fd_limit.filter(|&limit| fd >= limit) {
+        refuse(
+            stream,
+            service,
+            &format!("fd {fd} >= {limit}, cannot be watched"),
+        );
+        return None;
+    }
+    let Some(place) = places.take() else {
+        refuse(stream, service, "--max-conns reached");
+        return None;
+    };
+    match Conn::new(stream, service, place, Instant::now()) {
+        Ok(conn) => Some(conn),
+        Err(err) => {
+            trace!("fd={fd}: setting up failed: {err}");
+            None
+        }
+    }
+}
+// ANCHOR_END: admit
 
 /// What one `read` or `write` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,37 +40,36 @@
 //! - [`start`]: [`run`] (and [`run_reuse_port`], [`run_core`]), [`Server`],
 //!   [`listen`], [`raise_fd_limit`]; a start-up error's one line, naming
 //!   the address or the path that failed.
-//! - [`model`]: what a model crate declares about its binaries (`BINARIES`):
-//!   their versions, the flag variants worth running, and their limits, for
-//!   the conformance suite and the bench.
 //! - [`reuse_port`]: refusing a port another process holds, when the
 //!   listeners are bound with SO_REUSEPORT (which would let them share it).
 //! - [`shutdown`]: SIGINT/SIGTERM, handled on a thread of their own.
 //! - [`trace`](mod@trace): the `--trace` lines, and the [`trace!`] macro.
 //! - [`errors`]: `would_block` / `interrupted` / `timed_out`, named once.
-//! - [`accept`]: the blocking accept loop of the models that hand each client
-//!   to a thread or a process, refusing clients cleanly when out of fds.
+//! - [`blocking_accept`]: the blocking accept loop of the models that hand
+//!   each client to a thread or a process, refusing clients cleanly when out
+//!   of fds.
 //! - [`conn`]: a client of an event loop, a non-blocking socket and its
 //!   protocol state, with one `read` and one `write` that say what happened
 //!   ([`conn::Io`]); the loops over them are each model's own.
-//! - [`acceptor`]: an event loop's non-blocking listener, one `accept` at a
-//!   time, with the reserve fd for the day the process runs out of fds.
-//! - [`admission`]: `--max-conns` over all threads, and refusing a client.
+//! - [`nonblocking_accept`]: an event loop's non-blocking listener, one
+//!   `accept` at a time, with the reserve fd for the day the process runs
+//!   out of fds (which the blocking accept loop borrows).
+//! - [`admission`]: `--max-conns` over all threads, and refusing a client
+//!   (an event loop's `admit` is in [`conn`], beside the `Conn` it makes).
 //! - [`files`]: a `--root` file opened and read with `pread` when the
 //!   protocol asks (every model but io_uring, which uses its ring).
 //! - [`deadline`]: a wait call's timeout, from the loop's deadlines.
 //! - [`table`] and [`timers`]: an event loop's connections by token, and their
 //!   deadlines in a heap (epoll, epoll-mio, signal_driven, uring).
 
-pub mod accept;
-pub mod acceptor;
 pub mod admission;
 pub mod args;
+pub mod blocking_accept;
 pub mod conn;
 pub mod deadline;
 pub mod errors;
 pub mod files;
-pub mod model;
+pub mod nonblocking_accept;
 pub mod reuse_port;
 pub mod shutdown;
 pub mod start;

@@ -1,6 +1,6 @@
 //! The poll model as a student first writes it: the select core's loop with
 //! an array of `pollfd` instead of two bitmaps. The real server is
-//! `src/event_loop.rs` with `src/poll.rs`; the chapter runs the conformance
+//! `src/server.rs` with `src/poll.rs`; the chapter runs the conformance
 //! suite against this core and shows which cases it fails.
 
 use std::io::{self, Read, Write};

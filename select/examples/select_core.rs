@@ -1,7 +1,7 @@
 //! The select model as a student first writes it: one loop that builds two
 //! fd sets, sleeps in `select(2)` until one is ready (or the earliest
 //! deadline), and serves what it reports. The real server is
-//! `src/event_loop.rs` with `src/select.rs`; the chapter runs the
+//! `src/server.rs` with `src/select.rs`; the chapter runs the
 //! conformance suite against this core and shows which cases it fails.
 
 use std::io::{self, Read, Write};

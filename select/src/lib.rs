@@ -14,10 +14,10 @@
 //! - `poll` (port 7006) asks with `poll(2)`: an array of `(fd, events)`, the
 //!   answer in a separate `revents` field, and no limit on the fd number.
 //!
-//! `event_loop` is the loop both share; `wait.rs` says what the loop asks of
+//! `server` is the loop both share (in `server.rs`, as every model's loop is); `wait.rs` says what the loop asks of
 //! its wait call; `select.rs` and `poll.rs` hold only the wait call, so the diff between those two files is the difference
 //! between the two calls. The loop's own read (one per report) and write
-//! loops are in `event_loop`, over `plumbing::conn`'s one-call `read` and
+//! loops are in `server`, over `plumbing::conn`'s one-call `read` and
 //! `write`; the connections' deadlines are a heap (`plumbing::timers`), as
 //! in every event loop, so the wait's timeout costs no scan of its own.
 //!
@@ -64,7 +64,7 @@
 //! ```
 //!
 //! # Layout
-//! - `event_loop`: the loop both binaries share: accept, read, write,
+//! - `server`: the loop both binaries share: accept, read, write,
 //!   deadlines, over whichever wait call it is given.
 //! - `wait`: what the loop asks of its wait call (the `Wait` trait: the
 //!   listener, the connections and their interest, a deadline) and what the
@@ -76,13 +76,13 @@
 //!   (`bench/tests/book_commands.rs`) parses the book's commands with them.
 
 mod cli;
-mod event_loop;
 mod poll;
 mod select;
+mod server;
 mod wait;
 pub use cli::{Args, PollArgs};
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 use std::io;
 
 use plumbing::Server;
@@ -93,11 +93,14 @@ pub const SELECT_PORT: u16 = 7005;
 pub const POLL_PORT: u16 = 7006;
 
 /// This crate's two binaries, their variants and limits
-/// (`plumbing::model`): read by its conformance test and by `bench compare`.
+/// (`model`): read by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[
     Binary {
         name: "select",
         version: env!("CARGO_PKG_VERSION"),
+        core: Some("select_core"),
+        colour: Colour(23, 190, 207),
+        reference: false,
         // fds at or above FD_SETSIZE cannot be watched: refused.
         variants: &[Variant::default_with(Limits {
             fd_limit: Some(1024),
@@ -107,6 +110,9 @@ pub const BINARIES: &[Binary] = &[
     Binary {
         name: "poll",
         version: env!("CARGO_PKG_VERSION"),
+        core: Some("poll_core"),
+        colour: Colour(214, 39, 40),
+        reference: false,
         variants: &[Variant::default_with(Limits::NONE)],
     },
 ];
@@ -114,11 +120,11 @@ pub const BINARIES: &[Binary] = &[
 /// Serves with `select(2)` until shutdown.
 pub fn serve_select(server: Server) -> io::Result<()> {
     let places = plumbing::admission::Places::new(server.max_conns);
-    event_loop::Loop::new(server.listener, server.service, places, select::Select)?.serve()
+    server::Loop::new(server.listener, server.service, places, select::Select)?.serve()
 }
 
 /// Serves with `poll(2)` until shutdown.
 pub fn serve_poll(server: Server) -> io::Result<()> {
     let places = plumbing::admission::Places::new(server.max_conns);
-    event_loop::Loop::new(server.listener, server.service, places, poll::Poll)?.serve()
+    server::Loop::new(server.listener, server.service, places, poll::Poll)?.serve()
 }

@@ -57,7 +57,7 @@
 //! kernel signals `POLL_OUT` when there is room. EINTR from `sigtimedwait`
 //! (a signal outside its set) is retried against the same deadline.
 //! EAGAIN from `sigtimedwait` is its timeout. Out of fds: the reserve-fd
-//! trick of every event loop (`plumbing::acceptor`).
+//! trick of every event loop (`plumbing::nonblocking_accept`).
 //!
 //! ## Limits
 //! - One thread: signals are queued for the process, and one loop takes them.
@@ -87,7 +87,7 @@ mod server;
 pub mod sys;
 pub use cli::Args;
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 use std::io;
 
 pub use sys::{block_signals, limit_queue};
@@ -95,11 +95,14 @@ pub use sys::{block_signals, limit_queue};
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7009;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "signal_driven",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("signal_driven_core"),
+    colour: Colour(227, 119, 194),
+    reference: false,
     variants: &[
         Variant::default_with(Limits::NONE),
         // A queue of one signal: nearly every event overflows into SIGIO.

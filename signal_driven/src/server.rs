@@ -9,10 +9,10 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use plumbing::acceptor::{Accept, Acceptor};
-use plumbing::admission::{Places, admit};
-use plumbing::conn::{Conn, Io, Progress, READ_BUDGET, READ_BUF, WRITE_BUDGET};
+use plumbing::admission::Places;
+use plumbing::conn::{Conn, Io, Progress, READ_BUDGET, READ_BUF, WRITE_BUDGET, admit};
 use plumbing::deadline::earliest;
+use plumbing::nonblocking_accept::{Accept, Acceptor};
 use plumbing::table::{Client, Table};
 use plumbing::timers::Timers;
 use plumbing::{interrupted, shutdown, trace};

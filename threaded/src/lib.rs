@@ -41,7 +41,7 @@
 //! blocked in every thread (each inherits the mask) and taken by
 //! `plumbing`'s signal thread.
 //!
-//! Out of fds (EMFILE): `plumbing::accept::BlockingAcceptor` closes a spare
+//! Out of fds (EMFILE): `plumbing::blocking_accept::BlockingAcceptor` closes a spare
 //! fd, accepts the waiting client into it, answers `503` and closes it, so
 //! clients are refused cleanly and the accept loop does not spin.
 //!
@@ -79,7 +79,7 @@
 //! the pool needs, and its `WaitGroup` is how the main thread waits for the
 //! connection threads at shutdown.
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod cli;
 mod server;
@@ -91,11 +91,14 @@ pub use server::serve;
 pub const PORT: u16 = 7003;
 
 // ANCHOR: binaries
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "threaded",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("threaded_core"),
+    colour: Colour(148, 103, 189),
+    reference: false,
     variants: &[
         Variant::default_with(Limits {
             thread_per_connection: true,

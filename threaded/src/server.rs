@@ -10,8 +10,8 @@ use std::thread;
 use crossbeam::channel;
 use crossbeam::sync::WaitGroup;
 use plumbing::Server;
-use plumbing::accept::BlockingAcceptor;
 use plumbing::admission::{Place, Places, refuse};
+use plumbing::blocking_accept::BlockingAcceptor;
 use plumbing::trace;
 use protocol::Service;
 

@@ -72,7 +72,7 @@
 //! tokio is the one dependency (features `rt`, `rt-multi-thread`, `net`,
 //! `time`, `sync`, `macros`). One unsafe block: registering the listener, which tokio takes on trust (`AsyncFd::register_with_interest`).
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 
 mod cli;
 mod server;
@@ -90,6 +90,9 @@ pub const PORT: u16 = 7013;
 pub const BINARIES: &[Binary] = &[Binary {
     name: "tokio_ref",
     version: env!("CARGO_PKG_VERSION"),
+    core: None,
+    colour: Colour(44, 160, 160),
+    reference: true,
     variants: &[
         Variant::default_with(Limits::NONE),
         Variant::flags(&["--workers", "2"]),

@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
-use plumbing::acceptor::Acceptor;
+use plumbing::nonblocking_accept::Acceptor;
 use plumbing::shutdown;
 use tokio::sync::watch;
 

@@ -89,7 +89,7 @@
 //! picked by guess.
 //!
 //! Out of fds: an accept that completes with EMFILE hands over to the
-//! non-blocking accept of the other event loops (`plumbing::acceptor::Acceptor`)
+//! non-blocking accept of the other event loops (`plumbing::nonblocking_accept::Acceptor`)
 //! once, which refuses the waiting clients with its reserve fd and a 503.
 //!
 //! ## Limits
@@ -145,7 +145,7 @@ mod server;
 mod sys;
 pub use cli::Args;
 
-use plumbing::model::{Binary, Limits, Variant};
+use model::{Binary, Colour, Limits, Variant};
 use std::io;
 
 /// A ring that passed the probe, and its buffer pool, registered.
@@ -157,11 +157,14 @@ pub struct Ring {
 /// The default port (docs/src/contract.md §1).
 pub const PORT: u16 = 7012;
 
-/// This model's binary, its variants and limits (`plumbing::model`): read
+/// This model's binary, its variants and limits (`model`): read
 /// by its conformance test and by `bench compare`.
 pub const BINARIES: &[Binary] = &[Binary {
     name: "uring",
     version: env!("CARGO_PKG_VERSION"),
+    core: Some("uring_core"),
+    colour: Colour(0, 0, 0),
+    reference: false,
     variants: &[
         Variant::default_with(Limits::NONE),
         // One accept per client and one recv per read, as before 6.0.

@@ -5,7 +5,7 @@
 use std::ffi::CStr;
 use std::io;
 
-use io_uring::types::Fd;
+use io_uring::types::{Fd, Timespec};
 use io_uring::{IoUring, cqueue, opcode, squeue};
 use nix::libc;
 
@@ -64,6 +64,27 @@ impl Op {
     }
 }
 // ANCHOR_END: op
+
+/// An accept on `listener`. Multishot, one operation completes once per
+/// client until it stops (Linux 5.19); single, once. Each client's fd is
+/// opened `SOCK_CLOEXEC`, as std's `accept` opens every other model's.
+pub(crate) fn accept(listener: Fd, shots: Shots) -> squeue::Entry {
+    match shots {
+        Shots::Multi => opcode::AcceptMulti::new(listener)
+            .flags(libc::SOCK_CLOEXEC)
+            .build(),
+        Shots::Single => opcode::Accept::new(listener, std::ptr::null_mut(), std::ptr::null_mut())
+            .flags(libc::SOCK_CLOEXEC)
+            .build(),
+    }
+}
+
+/// The loop's timeout, `timespec` from now: it completes with ETIME when
+/// that time has passed. The kernel copies `timespec` when the entry is
+/// submitted (see `queue`).
+pub(crate) fn timeout(timespec: &Timespec) -> squeue::Entry {
+    opcode::Timeout::new(timespec).build()
+}
 
 /// Asks the kernel to stop the operation `op` in flight. That operation
 /// then completes with ECANCELED (or with its result, if it was done first).
@@ -174,15 +195,15 @@ pub(crate) fn read(fd: Fd, buf: &mut [u8], offset: u64) -> squeue::Entry {
 /// so `settle` can queue while it holds a connection of the table.)
 pub(crate) fn queue(ring: &mut IoUring, entry: squeue::Entry, op: Op) -> io::Result<()> {
     let entry = entry.user_data(op.pack());
-    // SAFETY: what the entries of this file point at outlives them: a
-    // send's bytes are the connection's `sending` (a body piece in it is
-    // 'static), a gathered send's header its boxed `gather`, an openat's path its
-    // `file_io.opening`, a read's buffer its `file_io.reading`, each freed only by the
-    // operation's completion, and its slot is not freed while any of them
-    // is in flight; a recv
-    // points at no memory of ours until the kernel picks a pool buffer
-    // ('static); the timespec is copied by the kernel at submit and lives
-    // in the `Loop` until then; accept and cancel point at nothing.
+    // SAFETY: every entry is built in this file, and what each points at
+    // outlives it: a send's bytes are the connection's `sending` (a body
+    // piece in it is 'static), a gathered send's header its boxed `gather`,
+    // an openat's path its `file_io.opening`, a read's buffer its
+    // `file_io.reading`, each freed only by the operation's completion, and
+    // its slot is not freed while any of them is in flight; a recv points
+    // at no memory of ours until the kernel picks a pool buffer ('static);
+    // a timeout's timespec is copied by the kernel at submit and lives in
+    // the `Loop` until then; accept and cancel point at nothing.
     unsafe { sys::push(ring, &entry) }
 }
 // ANCHOR_END: queue

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::chart::figure;
-use crate::cost::{self, Client, Costs, short};
+use loadgen::cost::{self, Client, Costs, short};
 
 /// One round of a cell: one run against a freshly started server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,7 +20,7 @@ pub struct Round {
     /// request, the bench's own memory in a hold, a stall's p99).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
-    /// What the server cost, counted by the kernel (see [`crate::cost`]).
+    /// What the server cost, counted by the kernel (see [`loadgen::cost`]).
     pub server: Costs,
     /// The bench's own share of a core.
     pub client: Client,
@@ -74,6 +74,38 @@ pub fn spread(values: &[f64]) -> Option<(f64, f64)> {
 }
 
 impl Cell {
+    /// A cell before its first round: what the server cannot do, if
+    /// `cannot` says, else a run with no rounds yet.
+    pub fn start(cannot: Option<String>) -> Cell {
+        match cannot {
+            Some(why) => Cell::Cannot { why },
+            None => Cell::Ran { rounds: Vec::new() },
+        }
+    }
+
+    /// Whether it is still to be run: it can run, and has not failed.
+    pub fn runs(&self) -> bool {
+        matches!(self, Cell::Ran { .. })
+    }
+
+    /// Adds round `round`'s outcome: its measurement, or why it failed
+    /// (then the cell has failed, and that is returned).
+    pub fn add(&mut self, round: usize, measured: Result<Round, String>) -> Result<(), String> {
+        match (self, measured) {
+            (Cell::Ran { rounds }, Ok(measured)) => {
+                rounds.push(measured);
+                Ok(())
+            }
+            (cell, Err(why)) => {
+                *cell = Cell::Failed {
+                    why: format!("round {round}: {why}"),
+                };
+                Err(why)
+            }
+            (_, Ok(_)) => Ok(()),
+        }
+    }
+
     /// The rounds, if it ran.
     pub fn rounds(&self) -> &[Round] {
         match self {
@@ -194,7 +226,7 @@ impl Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::Unit;
+    use loadgen::cost::Unit;
 
     fn round(value: f64, server_share: f64, client_share: f64) -> Round {
         Round {

@@ -14,7 +14,7 @@
 //!
 //! At every step: the rate, p99 latency, and what a request cost the server
 //! (CPU µs, system calls, context switches), counted by the kernel as in the
-//! scenarios ([`crate::cost`]). A model that cannot reach a step says why in
+//! scenarios ([`loadgen::cost`]). A model that cannot reach a step says why in
 //! the cell (`select` past FD_SETSIZE, a pool's size), and the steps above
 //! a failed one say so too.
 
@@ -28,9 +28,9 @@ use serde::Serialize;
 
 use super::cell::{Cell, Round};
 use super::{PROCESS_CAP, Server, THREAD_CAP, Variant};
-use crate::load::{self, LoadConfig, Shared, Stop};
-use crate::procfs;
-use crate::target::Target;
+use loadgen::load::{self, LoadConfig, Shared, Stop};
+use loadgen::procfs;
+use loadgen::target::Target;
 
 /// The two sweeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -249,7 +249,7 @@ const BATCH: usize = 250;
 /// reads its answer, so each is known to be accepted and served; then it
 /// sends nothing more. Connections come from 127.0.0.1 to 127.0.0.8, so
 /// 19,000 of them never run short of local ports (see
-/// [`crate::net::connect_spread`]).
+/// [`loadgen::net::connect_spread`]).
 fn open_idle(addr: SocketAddr, n: usize, idle: &mut Vec<TcpStream>) -> io::Result<()> {
     let head = format!("HEAD /numbers.txt HTTP/1.1\r\nHost: {addr}\r\n\r\n");
     while idle.len() < n {
@@ -274,9 +274,9 @@ fn open_idle(addr: SocketAddr, n: usize, idle: &mut Vec<TcpStream>) -> io::Resul
 }
 
 /// A blocking connection to `addr` from the `i`th loopback source address
-/// ([`crate::net::loopback_source`]).
+/// ([`loadgen::net::loopback_source`]).
 fn connect_from(addr: SocketAddr, i: usize) -> io::Result<TcpStream> {
-    let source = crate::net::loopback_source(i);
+    let source = loadgen::net::loopback_source(i);
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     socket.bind(&SocketAddr::from((source, 0)).into())?;
     socket.connect_timeout(&addr.into(), Duration::from_secs(10))?;
@@ -289,125 +289,10 @@ fn connect_from(addr: SocketAddr, i: usize) -> io::Result<TcpStream> {
     Ok(socket.into())
 }
 
-/// Memory against connections held, from an idle sweep's cell row: the
-/// least-squares line through (connections, bytes) of every step that
-/// ran, per round; the median slope (bytes per connection) and intercept
-/// (bytes with none), with the slope's spread over the rounds.
-pub fn memory_line(points: &[usize], cells: &[Cell]) -> Option<MemoryLine> {
-    let rounds = cells.iter().map(|c| c.rounds().len()).max()?;
-    let mut slopes = Vec::new();
-    let mut intercepts = Vec::new();
-    for r in 0..rounds {
-        let xy: Vec<(f64, f64)> = points
-            .iter()
-            .zip(cells)
-            .filter_map(|(&n, cell)| {
-                // Read before the busy clients connect: n connections.
-                let bytes = cell.rounds().get(r)?.extra.get("rss_mb")? * 1e6;
-                Some((n as f64, bytes))
-            })
-            .collect();
-        if let Some((slope, intercept)) = least_squares(&xy) {
-            slopes.push(slope);
-            intercepts.push(intercept);
-        }
-    }
-    let slope = super::median(&slopes)?;
-    Some(MemoryLine {
-        bytes_per_connection: slope,
-        spread: super::spread(&slopes)?,
-        empty_bytes: super::median(&intercepts)?,
-        held: points
-            .iter()
-            .zip(cells)
-            .filter(|(_, c)| !c.rounds().is_empty())
-            .map(|(&n, _)| n)
-            .max()?,
-    })
-}
-
-/// A model's memory line: see [`memory_line`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct MemoryLine {
-    /// The slope: bytes per connection held.
-    pub bytes_per_connection: f64,
-    /// The slope's smallest and largest over the rounds.
-    pub spread: (f64, f64),
-    /// The intercept: bytes with no connection.
-    pub empty_bytes: f64,
-    /// The most connections it was measured with.
-    pub held: usize,
-}
-
-/// The least-squares line through `xy`: (slope, intercept). `None` with
-/// fewer than two distinct x.
-fn least_squares(xy: &[(f64, f64)]) -> Option<(f64, f64)> {
-    if xy.len() < 2 {
-        return None;
-    }
-    let n = xy.len() as f64;
-    let mean_x = xy.iter().map(|p| p.0).sum::<f64>() / n;
-    let mean_y = xy.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = xy.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
-    let sxy: f64 = xy.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
-    if sxx == 0.0 {
-        return None;
-    }
-    let slope = sxy / sxx;
-    Some((slope, mean_y - slope * mean_x))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compare::variants;
-    use crate::cost::{Client, Costs, Unit};
-
-    /// A line is found exactly where the points lie on one.
-    #[test]
-    fn least_squares_fits_a_line() {
-        let xy = [(0.0, 1000.0), (10.0, 1250.0), (20.0, 1500.0)];
-        let (slope, intercept) = least_squares(&xy).unwrap();
-        assert!((slope - 25.0).abs() < 1e-9, "{slope}");
-        assert!((intercept - 1000.0).abs() < 1e-9, "{intercept}");
-        assert_eq!(least_squares(&[(5.0, 1.0)]), None);
-        assert_eq!(least_squares(&[(5.0, 1.0), (5.0, 2.0)]), None);
-    }
-
-    fn round_with_memory(mb: f64) -> Round {
-        Round {
-            value: 1.0,
-            note: None,
-            extra: BTreeMap::from([("rss_mb".to_string(), mb)]),
-            server: Costs::none(Unit::Request, "test"),
-            client: Client { cpu_share: 0.5 },
-        }
-    }
-
-    /// The memory line takes the median slope over the rounds, and skips
-    /// the steps a model could not reach.
-    #[test]
-    fn memory_line_per_round() {
-        let points = [0, 1_000, 5_000];
-        // Round 1: 2,000 B per connection; round 2: 3,000; round 3: 2,500.
-        let cells: Vec<Cell> = [0.0, 1_000.0]
-            .iter()
-            .map(|&n: &f64| Cell::Ran {
-                rounds: [2_000.0, 3_000.0, 2_500.0]
-                    .iter()
-                    .map(|slope| round_with_memory((5e6 + slope * n) / 1e6))
-                    .collect(),
-            })
-            .chain([Cell::Cannot {
-                why: "fds >= 1024 refused".to_string(),
-            }])
-            .collect();
-        let line = memory_line(&points, &cells).unwrap();
-        assert!((line.bytes_per_connection - 2_500.0).abs() < 1e-6);
-        assert!((line.spread.0 - 2_000.0).abs() < 1e-6 && (line.spread.1 - 3_000.0).abs() < 1e-6);
-        assert!((line.empty_bytes - 5e6).abs() < 1e-3);
-        assert_eq!(line.held, 1_000);
-    }
 
     /// Each limited model says why at the first step it cannot reach.
     #[test]

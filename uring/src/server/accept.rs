@@ -6,11 +6,11 @@ use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Instant;
 
+use io_uring::cqueue;
 use io_uring::types::Fd;
-use io_uring::{cqueue, opcode};
 use nix::libc;
-use plumbing::acceptor::{ACCEPT_PAUSE, Accept};
 use plumbing::admission::refuse;
+use plumbing::nonblocking_accept::{ACCEPT_PAUSE, Accept};
 use plumbing::{shutdown, trace};
 use protocol::Connection;
 
@@ -49,16 +49,7 @@ impl Loop {
     /// without `IORING_CQE_F_MORE` says it has stopped).
     fn submit_accept(&mut self) -> io::Result<()> {
         let listener = Fd(self.acceptor.as_fd().as_raw_fd());
-        let entry = match self.accept_shots {
-            Shots::Multi => opcode::AcceptMulti::new(listener)
-                .flags(libc::SOCK_CLOEXEC)
-                .build(),
-            Shots::Single => {
-                opcode::Accept::new(listener, std::ptr::null_mut(), std::ptr::null_mut())
-                    .flags(libc::SOCK_CLOEXEC)
-                    .build()
-            }
-        };
+        let entry = ops::accept(listener, self.accept_shots);
         self.accepting = true;
         self.push(entry, Op::Accept)
     }

@@ -5,12 +5,11 @@ use std::cmp::Reverse;
 use std::io;
 use std::time::Instant;
 
-use io_uring::opcode;
 use io_uring::types::Timespec;
 use plumbing::trace;
 
 use super::Loop;
-use crate::ops::{Op, errno};
+use crate::ops::{self, Op, errno};
 
 impl Loop {
     // ANCHOR: timer
@@ -40,8 +39,7 @@ impl Loop {
         trace!("timeout: armed for {left:.1?}");
         self.timespec = Timespec::from(left);
         self.timeouts.push(Reverse(at));
-        let entry = opcode::Timeout::new(&self.timespec).build();
-        self.push(entry, Op::Timer)
+        self.push(ops::timeout(&self.timespec), Op::Timer)
     }
 
     /// A timeout completed (ETIME: it expired). Timeouts expire in the

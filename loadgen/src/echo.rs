@@ -88,109 +88,60 @@ fn message_byte(serial: u64, i: usize) -> u8 {
         >> 16) as u8
 }
 
+/// The echo load in progress: the slots and what has been counted.
+struct Echoer<'a> {
+    config: &'a EchoConfig,
+    poll: Poll,
+    slots: Vec<Slot>,
+    errors: Errors,
+    histogram: Histogram<u64>,
+    messages: u64,
+    mismatches: u64,
+    /// The current message of the slot being written.
+    message: Vec<u8>,
+    /// The read buffer every slot shares.
+    buf: Vec<u8>,
+}
+
 /// Runs the echo load on one thread (echo is rarely bench-bound: every
 /// message waits a whole round trip).
 pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
-    let mut poll = Poll::new()?;
-    let mut slots: Vec<Slot> = (0..config.connections).map(|_| Slot::default()).collect();
-    let mut errors = Errors::default();
-    let mut histogram: Histogram<u64> = histogram();
-    let (mut messages, mut mismatches) = (0u64, 0u64);
-    let mut message = vec![0u8; config.size];
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut echoer = Echoer {
+        config,
+        poll: Poll::new()?,
+        slots: (0..config.connections).map(|_| Slot::default()).collect(),
+        errors: Errors::default(),
+        histogram: histogram(),
+        messages: 0,
+        mismatches: 0,
+        message: vec![0u8; config.size],
+        buf: vec![0u8; 64 * 1024],
+    };
     let meter = Meter::start(config.pid);
     let start = Instant::now();
-    for (i, slot) in slots.iter_mut().enumerate() {
-        open(&poll, slot, i, config.addr, &mut errors);
+    for i in 0..config.connections {
+        echoer.open(i);
     }
     let mut events = Events::with_capacity(1024);
     while start.elapsed() < config.duration {
         let timeout =
             Duration::from_millis(20).min(config.duration.saturating_sub(start.elapsed()));
-        wait(&mut poll, &mut events, timeout)?;
+        wait(&mut echoer.poll, &mut events, timeout)?;
         let now = Instant::now();
         for event in events.iter() {
-            let i = event.token().0;
-            let slot = &mut slots[i];
-            let Some(stream) = slot.stream.as_ref() else {
-                continue;
-            };
-            if slot.connecting {
-                match connected(stream) {
-                    Ok(true) => slot.connecting = false,
-                    Ok(false) => continue,
-                    Err(_) => {
-                        errors.connect += 1;
-                        open(&poll, slot, i, config.addr, &mut errors);
-                        continue;
-                    }
-                }
-            }
-            // Write what is left of the current message.
-            if slot.sent.is_none() {
-                slot.sent = Some(now);
-            }
-            if slot.written < config.size {
-                fill(&mut message, slot.serial);
-                if let Err(kind) = write_rest(slot, &message) {
-                    *kind(&mut errors) += 1;
-                    open(&poll, slot, i, config.addr, &mut errors);
-                    continue;
-                }
-            }
-            // Read what has come back, comparing as it comes.
-            while let Some(stream) = slot.stream.as_mut() {
-                match stream.read(&mut buf[..(config.size - slot.received).min(64 * 1024)]) {
-                    Ok(0) => {
-                        errors.read += 1;
-                        open(&poll, slot, i, config.addr, &mut errors);
-                        break;
-                    }
-                    Ok(n) => {
-                        let offset = slot.received;
-                        slot.intact &= buf[..n]
-                            .iter()
-                            .enumerate()
-                            .all(|(k, &b)| b == message_byte(slot.serial, offset + k));
-                        slot.received += n;
-                        if slot.received == config.size {
-                            if slot.intact {
-                                messages += 1;
-                                record(&mut histogram, now - slot.sent.unwrap_or(now));
-                            } else {
-                                mismatches += 1;
-                            }
-                            next_message(slot);
-                            slot.sent = Some(now);
-                            fill(&mut message, slot.serial);
-                            if let Err(kind) = write_rest(slot, &message) {
-                                *kind(&mut errors) += 1;
-                                open(&poll, slot, i, config.addr, &mut errors);
-                                break;
-                            }
-                        }
-                    }
-                    Err(err) if would_block(&err) => break,
-                    Err(err) if interrupted(&err) => {}
-                    Err(_) => {
-                        errors.read += 1;
-                        open(&poll, slot, i, config.addr, &mut errors);
-                        break;
-                    }
-                }
-            }
+            echoer.on_event(event.token().0, now);
         }
-        for (i, slot) in slots.iter_mut().enumerate() {
-            if slot.stream.is_none() {
-                open(&poll, slot, i, config.addr, &mut errors); // retry a failed connect
-            } else if slot.sent.is_some_and(|sent| now - sent > config.timeout) {
-                errors.timeout += 1;
-                open(&poll, slot, i, config.addr, &mut errors);
-            }
-        }
+        echoer.check(now);
     }
     let elapsed = start.elapsed().as_secs_f64().max(1e-9);
     let totals = meter.stop();
+    let Echoer {
+        messages,
+        mismatches,
+        errors,
+        histogram,
+        ..
+    } = echoer;
     Ok(EchoReport {
         addr: config.addr.to_string(),
         connections: config.connections,
@@ -205,6 +156,114 @@ pub fn run(config: &EchoConfig) -> io::Result<EchoReport> {
         server: totals.per(messages, Unit::Message),
         client: totals.client(),
     })
+}
+
+impl Echoer<'_> {
+    /// (Re)opens slot `i`.
+    fn open(&mut self, i: usize) {
+        open(
+            &self.poll,
+            &mut self.slots[i],
+            i,
+            self.config.addr,
+            &mut self.errors,
+        );
+    }
+
+    /// Slot `i` is ready: finish its connect, write what is left of its
+    /// message, and read what has come back.
+    fn on_event(&mut self, i: usize, now: Instant) {
+        let slot = &mut self.slots[i];
+        let Some(stream) = slot.stream.as_ref() else {
+            return;
+        };
+        if slot.connecting {
+            match connected(stream) {
+                Ok(true) => slot.connecting = false,
+                Ok(false) => return,
+                Err(_) => {
+                    self.errors.connect += 1;
+                    return self.open(i);
+                }
+            }
+        }
+        // Write what is left of the current message.
+        if slot.sent.is_none() {
+            slot.sent = Some(now);
+        }
+        if slot.written < self.config.size {
+            fill(&mut self.message, slot.serial);
+            if let Err(kind) = write_rest(slot, &self.message) {
+                *kind(&mut self.errors) += 1;
+                return self.open(i);
+            }
+        }
+        self.read(i, now);
+    }
+
+    /// Reads slot `i` until EAGAIN, comparing as it comes; a whole message
+    /// back is counted, and the next one sent.
+    fn read(&mut self, i: usize, now: Instant) {
+        let size = self.config.size;
+        loop {
+            let slot = &mut self.slots[i];
+            let Some(stream) = slot.stream.as_mut() else {
+                return;
+            };
+            let n = match stream.read(&mut self.buf[..(size - slot.received).min(64 * 1024)]) {
+                Ok(0) => {
+                    self.errors.read += 1;
+                    return self.open(i);
+                }
+                Ok(n) => n,
+                Err(err) if would_block(&err) => return,
+                Err(err) if interrupted(&err) => continue,
+                Err(_) => {
+                    self.errors.read += 1;
+                    return self.open(i);
+                }
+            };
+            let offset = slot.received;
+            slot.intact &= self.buf[..n]
+                .iter()
+                .enumerate()
+                .all(|(k, &b)| b == message_byte(slot.serial, offset + k));
+            slot.received += n;
+            if slot.received < size {
+                continue;
+            }
+            if slot.intact {
+                self.messages += 1;
+                record(&mut self.histogram, now - slot.sent.unwrap_or(now));
+            } else {
+                self.mismatches += 1;
+            }
+            next_message(slot);
+            slot.sent = Some(now);
+            fill(&mut self.message, slot.serial);
+            if let Err(kind) = write_rest(slot, &self.message) {
+                *kind(&mut self.errors) += 1;
+                return self.open(i);
+            }
+        }
+    }
+
+    /// Retries the failed connects, and reopens the slots whose message has
+    /// waited past the timeout.
+    fn check(&mut self, now: Instant) {
+        for i in 0..self.slots.len() {
+            let slot = &self.slots[i];
+            if slot.stream.is_none() {
+                self.open(i); // retry a failed connect
+            } else if slot
+                .sent
+                .is_some_and(|sent| now - sent > self.config.timeout)
+            {
+                self.errors.timeout += 1;
+                self.open(i);
+            }
+        }
+    }
 }
 
 fn fill(message: &mut [u8], serial: u64) {

@@ -1,6 +1,9 @@
 //! The client side of HTTP/1.1: an incremental response parser that checks
-//! what the servers send. It parses straight from the read buffer, and copies
-//! only a head split across two reads.
+//! what the servers send. The head is parsed by `httparse` (hyper's parser:
+//! the teaching parser is the protocol crate's, for requests); the framing
+//! around it, a body counted by `Content-Length` and a head split across
+//! reads, is here. It parses straight from the read buffer, and copies only
+//! a head split across two reads.
 
 /// A complete response, as far as the bench cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,10 +62,14 @@ impl Parser {
                 }
                 continue;
             }
-            // In the head: find its end in (partial + data).
-            let (head_len, from_data) = if self.partial.is_empty() {
-                match head_end(data, 0) {
-                    Some(end) => (end, end),
+            // In the head: parse it from the read buffer when it is all
+            // there, else from (partial + data).
+            let head = if self.partial.is_empty() {
+                match parse_head(data)? {
+                    Some((len, parsed, length)) => {
+                        data = &data[len..];
+                        (parsed, length)
+                    }
                     None => {
                         self.partial.extend_from_slice(data);
                         return self.check_partial();
@@ -71,23 +78,19 @@ impl Parser {
             } else {
                 let before = self.partial.len();
                 self.partial.extend_from_slice(data);
-                match head_end(&self.partial, before.saturating_sub(3)) {
-                    Some(end) => (end, end - before),
+                match parse_head(&self.partial)? {
+                    Some((len, parsed, length)) => {
+                        data = &data[len - before..];
+                        self.partial.clear();
+                        (parsed, length)
+                    }
                     None => return self.check_partial(),
                 }
             };
-            let head = if self.partial.is_empty() {
-                &data[..head_len]
-            } else {
-                &self.partial[..head_len]
-            };
-            let (parsed, length) = parse_head(head)?;
-            self.partial.clear();
-            data = &data[from_data..];
-            if length == 0 || head_only() {
-                done(parsed);
-            } else {
-                self.body = Some((length, parsed));
+            match head {
+                (parsed, 0) => done(parsed),
+                (parsed, _) if head_only() => done(parsed),
+                (parsed, length) => self.body = Some((length, parsed)),
             }
         }
         Ok(())
@@ -102,58 +105,35 @@ impl Parser {
     }
 }
 
-/// The index just past `\r\n\r\n` in `buf`, searching from `from`.
-fn head_end(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| from + i + 4)
-}
+/// Most headers a response may have (the servers send three to five,
+/// nginx about seven).
+const MAX_HEADERS: usize = 32;
 
-/// Status code, `Connection: close`, and `Content-Length` of a head.
-fn parse_head(head: &[u8]) -> Result<(Parsed, u64), Malformed> {
-    let mut lines = head
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let status_line = lines.next().ok_or(Malformed::Head)?;
-    let code = match status_line {
-        [
-            b'H',
-            b'T',
-            b'T',
-            b'P',
-            b'/',
-            b'1',
-            b'.',
-            _,
-            b' ',
-            a,
-            b,
-            c,
-            ..,
-        ] => [*a, *b, *c],
-        _ => return Err(Malformed::Head),
+/// A head at the start of `buf`, parsed by `httparse`: its length, its
+/// status and `Connection: close`, and its `Content-Length`; `None` while
+/// the head is not all in.
+fn parse_head(buf: &[u8]) -> Result<Option<(usize, Parsed, u64)>, Malformed> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(Malformed::Head),
     };
-    if !code.iter().all(u8::is_ascii_digit) {
-        return Err(Malformed::Head);
-    }
-    let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    let status = response.code.ok_or(Malformed::Head)?;
     let mut length = None;
     let mut close = false;
-    for line in lines.filter(|l| !l.is_empty()) {
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or(Malformed::Head)?;
-        let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
-        if name.eq_ignore_ascii_case(b"content-length") {
+    for header in response.headers.iter() {
+        let value = header.value.trim_ascii();
+        if header.name.eq_ignore_ascii_case("content-length") {
             let text = std::str::from_utf8(value).map_err(|_| Malformed::Head)?;
             length = Some(text.parse::<u64>().map_err(|_| Malformed::Head)?);
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if header.name.eq_ignore_ascii_case("connection") {
             close = value.eq_ignore_ascii_case(b"close");
         }
     }
-    Ok((Parsed { status, close }, length.ok_or(Malformed::Head)?))
+    let length = length.ok_or(Malformed::Head)?;
+    Ok(Some((len, Parsed { status, close }, length)))
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use bench::load::{self, LoadConfig, LoadReport, Shared, Stop};
-use bench::stats::Errors;
-use bench::target::Target;
+use loadgen::load::{self, LoadConfig, LoadReport, Shared, Stop};
+use loadgen::stats::Errors;
+use loadgen::target::Target;
 
 /// Starts a server that calls `answer` on every connection (each on its own
 /// thread) and returns its URL. The threads die with the test process.

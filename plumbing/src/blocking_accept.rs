@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use protocol::Service;
 
-use crate::acceptor::{ACCEPT_PAUSE, open_reserve, out_of_fds};
 use crate::admission::refuse;
+use crate::nonblocking_accept::{ACCEPT_PAUSE, open_reserve, out_of_fds};
 use crate::{shutdown, trace};
 
 /// How long to wait after an accept error that is not about fds (ENOBUFS,

@@ -1,8 +1,14 @@
 //! What a model declares about itself, once: its binaries, the flag
-//! variants worth running, and what each cannot do. Each model crate has a
-//! `BINARIES` constant of these; its conformance test runs the suite on
-//! every variant, and `bench compare` measures the variants marked
-//! `measured`, both adjusting to the same limits.
+//! variants worth running, what each cannot do, its core and its colour.
+//! Each model crate has a `BINARIES` constant of these; its conformance test
+//! runs the suite on every variant, and the bench's lab measures the
+//! variants marked `measured`, both adjusting to the same limits; `bench
+//! cores` runs the suite against each declared core, and every chart of the
+//! book draws a model in its declared colour.
+//!
+//! A crate of its own, with no dependencies, so that the conformance suite
+//! (a black-box test of a binary) reads the declarations without compiling
+//! a server's protocol or plumbing.
 
 /// What a variant cannot do, so that the suite and the bench expect it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,7 +59,20 @@ pub struct Binary {
     pub version: &'static str,
     /// Its variants.
     pub variants: &'static [Variant],
+    /// Its core: the example of the same crate that is the model's loop
+    /// alone, over the protocol and nothing else (`epoll_core`), which
+    /// `bench cores` runs the suite against. `None`: no core (a reference).
+    pub core: Option<&'static str>,
+    /// Its colour in every chart of the book, red, green and blue.
+    pub colour: Colour,
+    /// A reference, not a model (`tokio_ref`): measured beside the models
+    /// and marked so in every table.
+    pub reference: bool,
 }
+
+/// A colour, red, green and blue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Colour(pub u8, pub u8, pub u8);
 
 impl Variant {
     /// The default variant, with `limits`, measured.

@@ -1,4 +1,4 @@
-//! The meter (`bench::cost`) against processes whose costs are known,
+//! The meter (`loadgen::cost`) against processes whose costs are known,
 //! because this test binary plays them itself. Run again with
 //! `BENCH_COST_CHILD=TASK`, it waits for a line on stdin, does exactly what
 //! the task says (so many system calls, sleeps, threads, children), prints
@@ -14,9 +14,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use bench::cost::{Costs, Meter, Totals, Unit};
 use conformance::client::check;
 use conformance::{Need, Outcome, trial};
+use loadgen::cost::{Costs, Meter, Totals, Unit};
 
 /// The variable that makes this binary a child with a task.
 const CHILD: &str = "BENCH_COST_CHILD";
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     }
     let perf = Need {
         name: "perf",
-        found: bench::cost::available(),
+        found: loadgen::cost::available(),
     };
     conformance::run(vec![
         trial(

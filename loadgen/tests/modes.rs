@@ -5,9 +5,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use bench::echo::{self, EchoConfig};
-use bench::hold::{self, HoldConfig};
-use bench::target::Target;
+use loadgen::echo::{self, EchoConfig};
+use loadgen::hold::{self, HoldConfig};
+use loadgen::target::Target;
 
 fn serve(handle: fn(TcpStream)) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

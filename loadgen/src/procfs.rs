@@ -13,8 +13,24 @@ pub struct Usage {
     pub cpu: Duration,
 }
 
-/// Clock ticks per second for `/proc/PID/stat` times (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: u64 = 100;
+/// Clock ticks per second of `/proc/PID/stat`'s times (USER_HZ), as the
+/// system says (`sysconf(_SC_CLK_TCK)`; 100 on every Linux we know of, and
+/// 100 if it will not say).
+fn ticks_per_second() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        use nix::unistd::{SysconfVar, sysconf};
+        match sysconf(SysconfVar::CLK_TCK) {
+            Ok(Some(ticks)) if ticks > 0 => ticks as u64,
+            _ => 100,
+        }
+    })
+}
+
+/// `ticks` of `/proc/PID/stat` as a time.
+fn ticks_to_time(ticks: u64) -> Duration {
+    Duration::from_micros(ticks * 1_000_000 / ticks_per_second())
+}
 
 pub use conformance::server::exited;
 
@@ -59,7 +75,7 @@ fn one(pid: u32) -> Option<Usage> {
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Usage {
         rss,
-        cpu: Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND),
+        cpu: ticks_to_time(ticks),
     })
 }
 
@@ -146,10 +162,9 @@ fn cpu_times(pid: u32) -> Option<CpuTimes> {
     // utime, stime, cutime, cstime are fields 14 to 17 of stat, 12 to 15
     // after the name (`man 5 proc`).
     let ticks = |i: usize| -> Option<u64> { fields.get(i)?.parse().ok() };
-    let time = |ticks: u64| Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND);
     Some(CpuTimes {
-        user: time(ticks(11)? + ticks(13)?),
-        system: time(ticks(12)? + ticks(14)?),
+        user: ticks_to_time(ticks(11)? + ticks(13)?),
+        system: ticks_to_time(ticks(12)? + ticks(14)?),
     })
 }
 

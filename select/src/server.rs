@@ -8,10 +8,10 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Instant;
 
-use plumbing::acceptor::{Accept, Acceptor};
-use plumbing::admission::{Places, admit};
-use plumbing::conn::{Conn, Io, Progress, READ_BUF, WRITE_BUDGET};
+use plumbing::admission::Places;
+use plumbing::conn::{Conn, Io, Progress, READ_BUF, WRITE_BUDGET, admit};
 use plumbing::deadline::earliest;
+use plumbing::nonblocking_accept::{Accept, Acceptor};
 use plumbing::table::{Client, Table};
 use plumbing::timers::Timers;
 use plumbing::{shutdown, trace};
