@@ -57,6 +57,8 @@ pub struct ScenarioRecord {
     pub per: Option<Per>,
     /// The summary grid it is shown in.
     pub theme: Theme,
+    /// The scenario whose load it repeats with another client, if any.
+    pub repeats: Option<String>,
 }
 
 impl ScenarioRecord {
@@ -71,6 +73,7 @@ impl ScenarioRecord {
             scale: scenario.scale,
             per: scenario.per,
             theme: scenario.theme,
+            repeats: scenario.repeats.map(str::to_string),
         }
     }
 

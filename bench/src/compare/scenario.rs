@@ -44,6 +44,10 @@ pub struct Scenario {
     pub per: Option<Per>,
     /// The grid of the summary it is shown in.
     pub theme: Theme,
+    /// The scenario whose load it repeats with another client (`wrk` the
+    /// keep-alive one): its costs are left out of the chapters' cost
+    /// tables, which would show the same figures twice.
+    pub repeats: Option<&'static str>,
     /// What it needs of a server: see [`Scenario::cannot`].
     pub needs: Needs,
     /// Extra flags the server needs for it.
@@ -74,6 +78,7 @@ pub const KEEPALIVE: Scenario = Scenario {
     scale: Scale::Linear,
     per: Some(Per::Request),
     theme: Theme::Work,
+    repeats: None,
     needs: KEPT_STATIC,
     server_args: &[],
     everyday: true,
@@ -208,6 +213,7 @@ pub const WRK: Scenario = Scenario {
     name: "wrk",
     what: "wrk c100",
     title: "wrk -t1 -c100 on /numbers.txt, keep-alive",
+    repeats: Some("keepalive"),
     needs: Needs {
         tool: Some(Tool::Wrk),
         ..KEPT_STATIC
@@ -223,6 +229,7 @@ pub const AB: Scenario = Scenario {
     name: "ab",
     what: "ab -c100",
     title: "ab -n 10000 -c 100 /numbers.txt, a new connection per request",
+    repeats: Some("close"),
     needs: Needs {
         tool: Some(Tool::Ab),
         clients: Clients::Passing,

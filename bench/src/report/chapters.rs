@@ -99,7 +99,7 @@ fn costs_table(columns: &[Column], shown: &[&Row]) -> String {
     let mut lines = Vec::new();
     for (i, column) in columns.iter().enumerate() {
         // `wrk` and `ab` repeat the keep-alive and new-connection costs.
-        if column.per.is_none() || matches!(column.name.as_str(), "wrk" | "ab") {
+        if column.per.is_none() || column.repeats.is_some() {
             continue;
         }
         let what = &column.what;

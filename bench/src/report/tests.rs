@@ -23,11 +23,11 @@ fn run() -> Value {
         "minutes": 1.0, "spawn": null,
         "scenarios": [
             {"name": "keepalive", "what": "keep-alive c100", "unit": "req/s", "title": "t",
-             "better": "higher", "scale": "linear", "per": "request", "theme": "work"},
+             "better": "higher", "scale": "linear", "per": "request", "theme": "work", "repeats": null},
             {"name": "close", "what": "new conn. c100", "unit": "req/s", "title": "t",
-             "better": "higher", "scale": "linear", "per": "request", "theme": "work"},
+             "better": "higher", "scale": "linear", "per": "request", "theme": "work", "repeats": null},
             {"name": "hold", "what": "hold", "unit": "B per conn.", "title": "t",
-             "better": "lower", "scale": "log", "per": null, "theme": "holding"},
+             "better": "lower", "scale": "log", "per": null, "theme": "holding", "repeats": null},
         ],
         "rows": [
             {"server": {"name": "epoll", "binary": "epoll", "args": []}, "cells": [
