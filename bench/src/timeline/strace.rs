@@ -15,19 +15,10 @@ pub fn parse_strace(text: &str) -> Vec<Call> {
     let mut pending: HashMap<u32, (String, f64, String)> = HashMap::new();
     let mut last_time = None;
     for line in text.lines() {
-        // `PID TIME CALL...`; strace pads a short PID to five columns
-        // (`5948  1796179612.519605 ...`), so split on runs of spaces.
-        let Some((tid, rest)) = line.trim_start().split_once(' ') else {
-            continue;
-        };
-        let Some((time, rest)) = rest.trim_start().split_once(' ') else {
-            continue;
-        };
-        let (Ok(tid), Ok(time)) = (tid.parse::<u32>(), time.parse::<f64>()) else {
+        let Some((tid, time, rest)) = split_line(line) else {
             continue;
         };
         last_time = Some(time);
-        let rest = rest.trim_start();
         if rest.starts_with("---") || rest.starts_with("+++") {
             continue;
         }
@@ -90,6 +81,15 @@ pub fn parse_strace(text: &str) -> Vec<Call> {
     }
     calls.sort_by(|a, b| a.start.total_cmp(&b.start));
     calls
+}
+
+/// `PID TIME CALL...`: the thread, the time and the rest. strace pads a
+/// short PID to five columns (`5948  1796179612.519605 ...`), so this
+/// splits on runs of spaces.
+fn split_line(line: &str) -> Option<(u32, f64, &str)> {
+    let (tid, rest) = line.trim_start().split_once(' ')?;
+    let (time, rest) = rest.trim_start().split_once(' ')?;
+    Some((tid.parse().ok()?, time.parse().ok()?, rest.trim_start()))
 }
 
 /// `... = 1 <0.000015>`: the line without its duration, and the duration.
