@@ -15,6 +15,8 @@
 #   mdbook 0.5.4   the book, pinned: see MDBOOK_VERSION below (needs rustc 1.88)
 #   tracefs        mounted on /sys/kernel/tracing when it is not: the bench
 #                  counts system calls through the raw_syscalls tracepoints
+#   chromium, chromedriver  `bench live`'s test drives its page in a
+#                  headless browser (bench/tests/live.rs)
 # Optional (--all):
 #   nginx          compare's reference row when installed (bench/nginx/nginx.sh)
 #   wrk            run beside the bench by `compare --book` when installed
@@ -79,6 +81,8 @@ available() {
 want python3 python3
 want ps procps
 want ab apache2-utils
+want chromium chromium
+want chromedriver chromium-driver
 if [ -n "$all" ]; then
     want wrk wrk
     want nginx nginx

@@ -39,6 +39,17 @@ pub enum Mode {
     /// Every server under strace through one choreography of four clients:
     /// a swimlane timeline (SVG) and a Perfetto trace per server.
     Timeline(TimelineArgs),
+    /// The lab, live: a page on 127.0.0.1 that starts two to four servers
+    /// side by side and shows their costs once a second as the load changes.
+    Live(LiveArgs),
+}
+
+/// `bench live`'s flags.
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    /// The page's port, on 127.0.0.1 (0: any free one).
+    #[arg(long, default_value_t = 7200)]
+    pub port: u16,
 }
 
 /// `bench timeline`'s flags.

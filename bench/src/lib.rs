@@ -56,6 +56,9 @@
 //! - [`chart`]: the SVG bar and line charts.
 //! - [`cores`]: `bench cores`, the conformance suite against each model's
 //!   core.
+//! - [`live`]: `bench live`, the lab in a page: servers side by side, their
+//!   costs once a second as the load changes.
+//! - `sys`: the one unsafe call, a server's parent-death signal.
 //! - [`timeline`]: `bench timeline`, every server under `strace` through
 //!   one choreography, drawn as swimlanes and a Perfetto trace.
 
@@ -66,7 +69,9 @@ pub mod cores;
 pub mod growth;
 pub mod held;
 pub mod lesson;
+pub mod live;
 pub mod machine;
 pub mod models;
 pub mod report;
+mod sys;
 pub mod timeline;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Mode::Compare(args) => bench::compare::command(args),
         Mode::Cores(args) => bench::cores::command(args),
         Mode::Timeline(args) => bench::timeline::command(args),
+        Mode::Live(args) => bench::live::command(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

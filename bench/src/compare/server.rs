@@ -37,7 +37,11 @@ impl Server {
     /// stopped at once: a running server's stderr is never read, and would
     /// fill.
     fn launch(binary: &Path, args: &[String], keep_stderr: bool) -> io::Result<Server> {
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        // A lab killed outright (`bench live` in a terminal that closed)
+        // leaves no server running.
+        crate::sys::die_with_parent(&mut command);
+        let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())

@@ -250,7 +250,7 @@ const BATCH: usize = 250;
 /// sends nothing more. Connections come from 127.0.0.1 to 127.0.0.8, so
 /// 19,000 of them never run short of local ports (see
 /// [`loadgen::net::connect_spread`]).
-fn open_idle(addr: SocketAddr, n: usize, idle: &mut Vec<TcpStream>) -> io::Result<()> {
+pub(crate) fn open_idle(addr: SocketAddr, n: usize, idle: &mut Vec<TcpStream>) -> io::Result<()> {
     let head = format!("HEAD /numbers.txt HTTP/1.1\r\nHost: {addr}\r\n\r\n");
     while idle.len() < n {
         let first = idle.len();
