@@ -52,6 +52,10 @@ pub fn command(args: LiveArgs) -> Result<(), Failure> {
                 tokio::task::spawn_blocking(move || stopping.stop())
                     .await
                     .ok();
+                // An open page's event stream never ends by itself, and a
+                // graceful shutdown would wait for it: the servers are
+                // stopped, so leave now.
+                std::process::exit(0);
             })
             .await
             .map_err(|e| Failure::Run(e.to_string()))

@@ -311,3 +311,30 @@ fn a_lab_killed_outright_leaves_no_server() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// SIGTERM with a page still open (its event stream never ends by
+/// itself): the lab stops its servers and exits all the same.
+#[test]
+fn sigterm_with_a_page_open_ends_everything() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let (lab, url) = live();
+    let mut lab = Lab(lab);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut page = TcpStream::connect(&addr).expect("the page's server");
+    write!(page, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("events");
+    let start = json!({"servers": ["poll", "epoll"],
+        "settings": {"busy": 2, "idle": 0, "path": "/numbers.txt", "keepalive": true}});
+    let (status, _) = request(&addr, "POST", "/api/start", &start);
+    assert!(status.starts_with("HTTP/1.1 204"), "{status}");
+    let servers = children(lab.0.id());
+    assert_eq!(servers.len(), 2, "two servers run: {servers:?}");
+    stop_with_sigterm(&mut lab.0);
+    assert!(
+        servers.iter().all(|&p| gone(p)),
+        "servers outlived the lab: {servers:?}"
+    );
+    drop(page);
+}
