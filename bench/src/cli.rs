@@ -42,6 +42,17 @@ pub enum Mode {
     /// The lab, live: a page on 127.0.0.1 that starts two to four servers
     /// side by side and shows their costs once a second as the load changes.
     Live(LiveArgs),
+    /// `bench live`'s holder of one server's idle connections, in a process
+    /// of its own (not for users: the lab starts it).
+    #[command(hide = true)]
+    LiveHold(LiveHoldArgs),
+}
+
+/// `bench live-hold`'s one argument.
+#[derive(clap::Args)]
+pub struct LiveHoldArgs {
+    /// The server whose idle connections to hold.
+    pub addr: std::net::SocketAddr,
 }
 
 /// `bench live`'s flags.

@@ -48,7 +48,7 @@ mod cell;
 mod choose;
 mod command;
 mod durations;
-mod measure;
+pub(crate) mod measure;
 mod memory;
 mod progress;
 pub mod record;

@@ -1,18 +1,20 @@
 //! `bench live`: the lab, live. A page on 127.0.0.1 (and only there) where
 //! a learner picks two to four servers, sets the load (busy clients, idle
-//! connections held, the path, keep-alive or not), and watches, once a
+//! connections held, the path, keep-alive or not, a client asking `/cpu`
+//! beside them), and watches, once a
 //! second, what each server costs: requests per second, CPU µs, system
 //! calls and context switches per request (the kernel's counts, as `bench
 //! load --pid` takes them), p99, resident memory and threads, in the
 //! colours the book uses. A change of setting changes the running load.
 //!
 //! - [`engine`]: the servers and their clients, a sample a second.
+//! - [`holder`]: a server's idle connections, in a process of their own.
 //! - [`web`]: the page and its data (axum; server-sent events).
 //!
-//! Nothing outlives the lab: the servers it started end when the page's
-//! last event stream closes, when the command is interrupted (SIGINT,
-//! SIGTERM), and when the command itself dies (each server is started with
-//! a parent-death signal).
+//! Nothing outlives the lab: the servers it started, and the processes
+//! holding their idle connections, end when the page's last event stream
+//! closes, when the command is interrupted (SIGINT, SIGTERM), and when the
+//! command itself dies (each is started with a parent-death signal).
 
 use std::net::SocketAddr;
 
@@ -21,6 +23,7 @@ use loadgen::Failure;
 use crate::cli::LiveArgs;
 
 pub mod engine;
+pub mod holder;
 pub mod web;
 
 /// `bench live`: builds the servers, pins itself to CPU 1 (the servers go
@@ -31,7 +34,7 @@ pub fn command(args: LiveArgs) -> Result<(), Failure> {
     crate::compare::build("--bins").map_err(|e| e.to_string())?;
     plumbing::raise_fd_limit();
     crate::compare::pin(0, 1);
-    let offered = web::offered(&workspace);
+    let offered = web::offered(&workspace.binaries);
     let shared = web::Shared::new(workspace, offered);
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let runtime = tokio::runtime::Builder::new_current_thread()

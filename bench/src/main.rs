@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Mode::Cores(args) => bench::cores::command(args),
         Mode::Timeline(args) => bench::timeline::command(args),
         Mode::Live(args) => bench::live::command(args),
+        Mode::LiveHold(args) => bench::live::holder::serve(args.addr),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,8 +5,9 @@
 //! what the course says: `poll`'s CPU per request climbs at least 5 times,
 //! `epoll`'s stays within 1.5 times. The page's figures must keep moving
 //! (a page whose numbers stopped would pass no comparison). Then the page
-//! closes, and no server the lab started may be left; and a lab killed
-//! outright leaves none either.
+//! closes, and no process the lab started (the servers, and the holders of
+//! their idle connections) may be left; and a lab killed outright, or
+//! ended by SIGTERM with a page open, leaves none either.
 //!
 //! Needs `chromium` and `chromedriver` (scripts/setup.sh installs them for
 //! CI); without them the test fails, saying so.
@@ -29,15 +30,17 @@ impl Drop for Lab {
     }
 }
 
-/// `bench live --port 0`, and the address its page is on.
-fn live() -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bench"))
+/// `bench live --port 0` (killed by [`Lab`]'s drop if a test fails
+/// before it ends the lab itself), and the address its page is on.
+fn live() -> (Lab, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_bench"))
         .args(["live", "--port", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("bench live starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut child = Lab(child);
+    let mut stdout = BufReader::new(child.0.stdout.take().expect("stdout"));
     let mut line = String::new();
     stdout
         .read_line(&mut line)
@@ -50,14 +53,74 @@ fn live() -> (Child, String) {
     (child, url)
 }
 
-/// The processes whose parent is `pid`.
+/// The processes whose parent is `pid`: the children of each of its
+/// threads (the servers are started by the main thread, the holders by the
+/// threads that drive them).
 fn children(pid: u32) -> Vec<u32> {
-    let path = format!("/proc/{pid}/task/{pid}/children");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten();
+    let mut all: Vec<u32> = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            let pids: Vec<u32> = list
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            pids
+        })
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// The lab's children once there are `n` of them: its servers, and a
+/// holder for each server once idle connections are asked for.
+fn started(lab: u32, n: usize) -> Vec<u32> {
+    let start = Instant::now();
+    loop {
+        let now = children(lab);
+        if now.len() == n {
+            return now;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the lab runs {now:?}, not {n} processes"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The page's host and port, from its address.
+fn host(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// Starts `poll` and `epoll` through the lab's API, with 100 idle
+/// connections each; once they run, the lab's children: the two servers
+/// and the two holders of their idle connections.
+fn start_two_with_holders(lab: &Lab, host: &str) -> Vec<u32> {
+    let start = json!({"servers": ["poll", "epoll"],
+        "settings": {"busy": 2, "idle": 100, "path": "/numbers.txt", "keepalive": true}});
+    let (status, _) = request(host, "POST", "/api/start", &start);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    started(lab.0.id(), 4)
+}
+
+/// Waits up to `seconds` for every one of `pids` to be gone; else fails,
+/// saying `what`.
+fn all_gone_within(pids: &[u32], seconds: u64, what: &str) {
+    let start = Instant::now();
+    while !pids.iter().all(|&p| gone(p)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(seconds),
+            "{what}: {pids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Whether `pid` is gone (or a zombie).
@@ -219,8 +282,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn poll_climbs_with_idle_connections_and_epoll_does_not() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let (lab, url) = live();
-    let mut lab = Lab(lab);
+    let (mut lab, url) = live();
     let servers = {
         let browser = Browser::open(&url);
         browser.run(
@@ -255,19 +317,12 @@ fn poll_climbs_with_idle_connections_and_epoll_does_not() {
             after[1] <= 1.5 * before[1],
             "epoll: {before:?} -> {after:?}"
         );
-        children(lab.0.id())
+        // Two servers, and two holders of their idle connections.
+        started(lab.0.id(), 4)
     };
     // The browser is gone: the page's event stream closed, and the lab
-    // stops its servers a few seconds later.
-    assert_eq!(servers.len(), 2, "two servers ran: {servers:?}");
-    let start = Instant::now();
-    while !servers.iter().all(|&p| gone(p)) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "servers left after the page closed: {servers:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    // stops its servers and holders a few seconds later.
+    all_gone_within(&servers, 20, "servers left after the page closed");
     stop_with_sigterm(&mut lab.0);
 }
 
@@ -285,31 +340,15 @@ fn stop_with_sigterm(lab: &mut Child) {
 }
 
 /// `bench live` killed outright (SIGKILL: no handler runs) leaves no
-/// server behind: each was started with a parent-death signal.
+/// server or holder behind: each was started with a parent-death signal.
 #[test]
 fn a_lab_killed_outright_leaves_no_server() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let (mut lab, url) = live();
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let start = json!({"servers": ["poll", "epoll"],
-        "settings": {"busy": 2, "idle": 0, "path": "/numbers.txt", "keepalive": true}});
-    let (status, _) = request(&addr, "POST", "/api/start", &start);
-    assert!(status.starts_with("HTTP/1.1 204"), "{status}");
-    let servers = children(lab.id());
-    assert_eq!(servers.len(), 2, "two servers run: {servers:?}");
-    lab.kill().expect("SIGKILL");
-    lab.wait().expect("reaped");
-    let start = Instant::now();
-    while !servers.iter().all(|&p| gone(p)) {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "servers outlived the lab: {servers:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let servers = start_two_with_holders(&lab, &host(&url));
+    lab.0.kill().expect("SIGKILL");
+    lab.0.wait().expect("reaped");
+    all_gone_within(&servers, 10, "servers or holders outlived the lab");
 }
 
 /// SIGTERM with a page still open (its event stream never ends by
@@ -317,24 +356,15 @@ fn a_lab_killed_outright_leaves_no_server() {
 #[test]
 fn sigterm_with_a_page_open_ends_everything() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let (lab, url) = live();
-    let mut lab = Lab(lab);
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
+    let (mut lab, url) = live();
+    let addr = host(&url);
     let mut page = TcpStream::connect(&addr).expect("the page's server");
     write!(page, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("events");
-    let start = json!({"servers": ["poll", "epoll"],
-        "settings": {"busy": 2, "idle": 0, "path": "/numbers.txt", "keepalive": true}});
-    let (status, _) = request(&addr, "POST", "/api/start", &start);
-    assert!(status.starts_with("HTTP/1.1 204"), "{status}");
-    let servers = children(lab.0.id());
-    assert_eq!(servers.len(), 2, "two servers run: {servers:?}");
+    let servers = start_two_with_holders(&lab, &addr);
     stop_with_sigterm(&mut lab.0);
     assert!(
         servers.iter().all(|&p| gone(p)),
-        "servers outlived the lab: {servers:?}"
+        "servers or holders outlived the lab: {servers:?}"
     );
     drop(page);
 }

@@ -29,26 +29,79 @@ pub struct Run<'a> {
     pub d: &'a Durations,
 }
 
+/// `path` on `server`.
+fn url(server: &Server, path: &str) -> io::Result<Target> {
+    Target::parse_url(&format!("http://{}{path}", server.addr)).map_err(io::Error::other)
+}
+
+/// A load of `path` over `connections` on `server` for `time`, counted on
+/// the server: one client thread, an answer awaited up to 2 s (a light
+/// request may wait behind a burn of 100 ms). `compare`'s scenarios and
+/// `bench live`'s slices are built here.
+pub fn load_config(
+    server: &Server,
+    path: &str,
+    connections: usize,
+    keepalive: bool,
+    time: Duration,
+) -> io::Result<LoadConfig> {
+    Ok(LoadConfig {
+        target: url(server, path)?,
+        connections,
+        threads: 1,
+        stop: Stop::After(time),
+        keepalive,
+        pipeline: 1,
+        rate: None,
+        timeout: Duration::from_secs(2),
+        head: false,
+        pid: Some(server.pid()),
+    })
+}
+
+/// `measured`, a load on `server` lasting `time`, beside a client asking
+/// `/cpu/100000` (100 ms of CPU each) again and again on a connection of
+/// its own: the burner starts 50 ms before `measured` and ends 100 ms
+/// after it, so `measured` never runs without it. The burner's report,
+/// then `measured`'s.
+pub fn beside_a_burn(
+    server: &Server,
+    measured: &LoadConfig,
+    time: Duration,
+) -> (io::Result<LoadReport>, io::Result<LoadReport>) {
+    let burner = match load_config(
+        server,
+        "/cpu/100000",
+        1,
+        true,
+        time + Duration::from_millis(150),
+    ) {
+        Ok(burner) => LoadConfig {
+            pid: None,
+            ..burner
+        },
+        Err(e) => return (Err(e), Err(io::Error::other("no /cpu client"))),
+    };
+    thread::scope(|scope| {
+        let burning = scope.spawn(|| load::run(&burner, &Shared::default()));
+        thread::sleep(Duration::from_millis(50));
+        let report = load::run(measured, &Shared::default());
+        let burned = burning
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the /cpu client panicked")));
+        (burned, report)
+    })
+}
+
 impl Run<'_> {
     /// `path` on the server.
     fn url(&self, path: &str) -> io::Result<Target> {
-        Target::parse_url(&format!("http://{}{path}", self.server.addr)).map_err(io::Error::other)
+        url(self.server, path)
     }
 
     /// A load of `path` over `connections`, counted on the server.
     fn config(&self, path: &str, connections: usize, keepalive: bool) -> io::Result<LoadConfig> {
-        Ok(LoadConfig {
-            target: self.url(path)?,
-            connections,
-            threads: 1,
-            stop: Stop::After(self.d.run),
-            keepalive,
-            pipeline: 1,
-            rate: None,
-            timeout: Duration::from_secs(2),
-            head: false,
-            pid: Some(self.server.pid()),
-        })
+        load_config(self.server, path, connections, keepalive, self.d.run)
     }
 
     /// A load run's round: its rate (MB/s for `/bytes`), every answer valid.
@@ -236,20 +289,8 @@ fn check_load(report: &LoadReport) -> io::Result<()> {
 /// handler on the loop's one thread makes the second client wait behind
 /// every burn; one with a thread (or a worker) to spare does not.
 pub fn stall(run: &Run) -> io::Result<Round> {
-    let mut burner = run.config("/cpu/100000", 1, true)?;
-    // The burner outlasts the measured client, so it is never alone.
-    burner.stop = Stop::After(run.d.run + Duration::from_millis(150));
-    burner.pid = None;
     let measured = run.config("/numbers.txt", 1, true)?;
-    let (burned, report) = thread::scope(|scope| {
-        let burning = scope.spawn(|| load::run(&burner, &Shared::default()));
-        thread::sleep(Duration::from_millis(50));
-        let report = load::run(&measured, &Shared::default());
-        let burned = burning
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the /cpu client panicked")));
-        (burned, report)
-    });
+    let (burned, report) = beside_a_burn(run.server, &measured, run.d.run);
     let (burned, report) = (burned?, report?);
     check_load(&report)?;
     if burned.requests == 0 {

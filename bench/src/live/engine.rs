@@ -3,25 +3,33 @@
 //! its own in one-second slices of load, with the idle connections it is
 //! asked to hold; after each slice, one [`Sample`] per server: what the
 //! kernel counted (the same meter as `bench load --pid`), the rate, the
-//! p99, the memory and the threads.
+//! p99, the memory and the threads. Each server's idle connections are
+//! held by a process of its own ([`Holder`]), so the lab's fds are only
+//! its busy clients'.
+//!
+//! A second's sample comes when its slice ends: after the second of load
+//! and the meter's counters are read, closed and opened again, one per
+//! thread of the server. A server with thousands of threads (`threaded`
+//! holding thousands of connections) takes longer over that, and its
+//! samples come every two seconds or so; the page's lines span the gaps.
 //!
 //! A change of [`Settings`] takes effect at the next slice: no server is
-//! restarted. Dropping the [`Lab`] stops every client thread, closes every
-//! idle connection and ends every server it started, by its PID.
+//! restarted. Dropping the [`Lab`] stops every client thread, ends every
+//! holder (closing the idle connections) and every server it started, by
+//! its PID.
 
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use loadgen::cost::{Meter, Unit};
-use loadgen::load::{self, LoadConfig, Shared, Stop};
+use loadgen::load::{self, Shared};
 use loadgen::procfs;
-use loadgen::target::Target;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{self, SERVER_ARGS, Server, Variant, Workspace};
+use super::holder::Holder;
+use crate::compare::{self, SERVER_ARGS, Server, Variant, Workspace, measure};
 
 /// The load every server is under, as the page sets it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +42,12 @@ pub struct Settings {
     pub path: String,
     /// Keep-alive (else a new connection per request).
     pub keepalive: bool,
+    /// One more client beside the busy ones, asking `/cpu/100000` (100 ms
+    /// of CPU) again and again on its own connection: the book's "beside
+    /// `/cpu`" scenario. The figures stay the busy clients'; the server's
+    /// CPU per request then includes the burns.
+    #[serde(default)]
+    pub beside_cpu: bool,
 }
 
 impl Default for Settings {
@@ -43,6 +57,7 @@ impl Default for Settings {
             idle: 0,
             path: "/numbers.txt".to_string(),
             keepalive: true,
+            beside_cpu: false,
         }
     }
 }
@@ -56,6 +71,10 @@ pub const MOST_BUSY: usize = 1_000;
 /// One server's second.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
+    /// Which start of the lab it belongs to: a stopped lab's last samples
+    /// may reach a page after it started the next, which shows only its
+    /// own run's.
+    pub run: u64,
     /// Seconds since the lab started.
     pub t_s: f64,
     /// The server, as tables name it.
@@ -93,8 +112,9 @@ pub struct Lab {
 
 impl Lab {
     /// Starts `variants`, each with a thread that drives it under
-    /// `settings` and hands each second's sample to `sink`.
+    /// `settings` and hands each second's sample, marked `run`, to `sink`.
     pub fn start(
+        run: u64,
         variants: &[Variant],
         workspace: &Workspace,
         settings: Settings,
@@ -115,9 +135,10 @@ impl Lab {
             .into_iter()
             .map(|(name, server)| {
                 let driver = Driver {
+                    run,
                     name,
                     server,
-                    idle: Vec::new(),
+                    holder: None,
                     settings: settings.clone(),
                     stop: stop.clone(),
                     started,
@@ -159,9 +180,15 @@ impl Drop for Lab {
     }
 }
 
+/// Room left under an fd limit for what is not a connection: the standard
+/// streams, a listener, the meter's counters on a few threads, pipes.
+const ROOM: usize = 256;
+
 /// Whether `servers` servers can be given `settings` here: a known path,
-/// busy clients within bounds, and every idle and busy connection of every
-/// server (and their servers' own fds) under this process's fd limit.
+/// busy clients within bounds, every server's connections (idle and busy)
+/// under its fd limit and its holder's, and every server's busy clients
+/// under the lab's. The limit is this process's: the servers and the
+/// holders raise theirs to the same hard limit.
 pub fn check(settings: &Settings, servers: usize) -> Result<(), String> {
     if !PATHS.contains(&settings.path.as_str()) {
         return Err(format!("{}: not a path the lab offers", settings.path));
@@ -170,13 +197,20 @@ pub fn check(settings: &Settings, servers: usize) -> Result<(), String> {
         return Err(format!("at most {MOST_BUSY} busy clients per server"));
     }
     let limit = plumbing::raise_fd_limit() as usize;
-    let wanted = servers * (settings.idle + settings.busy) + 256;
-    if wanted > limit {
-        let most = (limit.saturating_sub(256) / servers.max(1)).saturating_sub(settings.busy);
+    let each = settings.idle + settings.busy + 1;
+    if each + ROOM > limit {
+        let most = limit.saturating_sub(ROOM + settings.busy + 1);
         return Err(format!(
-            "{} idle connections for each of {servers} servers need {wanted} fds, over this \
-             process's limit of {limit}: at most {most} each",
-            settings.idle
+            "{} idle connections beside {} busy need {} fds in each server, over the limit \
+             of {limit}: at most {most} idle",
+            settings.idle,
+            settings.busy,
+            each + ROOM
+        ));
+    }
+    if servers * (settings.busy + 1) + ROOM > limit {
+        return Err(format!(
+            "{servers} servers' busy clients need more fds than {limit}"
         ));
     }
     Ok(())
@@ -184,9 +218,11 @@ pub fn check(settings: &Settings, servers: usize) -> Result<(), String> {
 
 /// One server and the thread that drives it.
 struct Driver {
+    run: u64,
     name: String,
     server: Server,
-    idle: Vec<TcpStream>,
+    /// Its idle connections' process, from the first time some are asked.
+    holder: Option<Holder>,
     settings: Arc<Mutex<Settings>>,
     stop: Arc<AtomicBool>,
     started: Instant,
@@ -212,9 +248,14 @@ impl Driver {
     /// Holds `n` idle connections: opens the missing ones, closes the
     /// extra ones.
     fn hold(&mut self, n: usize) -> Result<(), String> {
-        self.idle.truncate(n);
-        compare::sweep::open_idle(self.server.addr, n, &mut self.idle)
-            .map_err(|e| format!("holding {n} idle: {e}"))
+        let holder = match &mut self.holder {
+            Some(holder) => holder,
+            None if n == 0 => return Ok(()),
+            None => self.holder.insert(
+                Holder::start(self.server.addr).map_err(|e| format!("starting a holder: {e}"))?,
+            ),
+        };
+        holder.hold(n)
     }
 
     /// One second of load (or of nothing, with no busy client), measured.
@@ -243,6 +284,7 @@ impl Driver {
         };
         let usage = procfs::usage(pid);
         Sample {
+            run: self.run,
             t_s: self.started.elapsed().as_secs_f64(),
             server: self.name.clone(),
             requests_per_s,
@@ -252,33 +294,29 @@ impl Driver {
             p99_ms,
             rss_mb: usage.map(|u| u.rss as f64 / 1e6),
             threads: procfs::tree_threads(pid).len(),
-            idle: self.idle.len(),
+            idle: self.holder.as_ref().map_or(0, |h| h.held),
             errors,
             note,
         }
     }
 
     /// One second of `busy` clients on `settings.path`, counted on the
-    /// server.
+    /// server; with `beside_cpu`, the `/cpu/100000` client beside them, as
+    /// `compare`'s stall scenario runs it ([`measure::beside_a_burn`]).
     fn load(&self, settings: &Settings, busy: usize) -> Result<load::LoadReport, String> {
         let path = match settings.path.as_str() {
             "/cpu" => "/cpu/1000",
             path => path,
         };
-        let url = format!("http://{}{path}", self.server.addr);
-        let config = LoadConfig {
-            target: Target::parse_url(&url)?,
-            connections: busy,
-            threads: 1,
-            stop: Stop::After(Duration::from_secs(1)),
-            keepalive: settings.keepalive,
-            pipeline: 1,
-            rate: None,
-            timeout: Duration::from_secs(2),
-            head: false,
-            pid: Some(self.server.pid()),
+        let second = Duration::from_secs(1);
+        let busy = measure::load_config(&self.server, path, busy, settings.keepalive, second)
+            .map_err(|e| e.to_string())?;
+        let report = match settings.beside_cpu {
+            false => load::run(&busy, &Shared::default()),
+            // The figures are the busy clients'; the burner's are not shown.
+            true => measure::beside_a_burn(&self.server, &busy, second).1,
         };
-        load::run(&config, &Shared::default()).map_err(|e| e.to_string())
+        report.map_err(|e| e.to_string())
     }
 }
 

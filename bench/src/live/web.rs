@@ -4,7 +4,8 @@
 //! - `GET /`: the page; `GET /vendor/…`: uPlot, vendored (no network).
 //! - `GET /api/models`: every declared variant, with its colour.
 //! - `POST /api/start` `{"servers": [...], "settings": {...}}`: stops the
-//!   servers running, if any, and starts these (two to four).
+//!   servers running, if any, and starts these (two to four); answers
+//!   `{"run": N}`, the number its samples carry.
 //! - `POST /api/settings` `{...}`: the load from the next second on.
 //! - `POST /api/stop`: ends every server and client.
 //! - `GET /api/events`: a `sample` event per server per second.
@@ -13,6 +14,7 @@
 //! page shows. When the last page's event stream closes, the lab stops:
 //! no server outlives the page that asked for it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +35,8 @@ use crate::compare::{self, Variant, Workspace};
 pub struct Shared {
     /// The lab running, if any.
     lab: Arc<Mutex<Option<Lab>>>,
+    /// Labs started so far: the next one's samples carry one more.
+    runs: Arc<AtomicU64>,
     /// Every sample, to every open event stream.
     samples: broadcast::Sender<Sample>,
     /// Event streams open now.
@@ -47,6 +51,7 @@ impl Shared {
     pub fn new(workspace: Workspace, variants: Vec<Variant>) -> Shared {
         Shared {
             lab: Arc::new(Mutex::new(None)),
+            runs: Arc::new(AtomicU64::new(0)),
             samples: broadcast::channel(1024).0,
             watchers: Arc::new(Mutex::new(0)),
             workspace: Arc::new(workspace),
@@ -100,9 +105,15 @@ struct Model {
 }
 
 async fn models(State(shared): State<Shared>) -> Json<Vec<Model>> {
-    let models = (shared.variants.iter())
-        .map(|v| {
-            let c = crate::chart::colour_of(&v.binary);
+    let variants = &shared.variants;
+    let models = (variants.iter().enumerate())
+        .map(|(i, v)| {
+            // A model's second variant a shade lighter than its first, as
+            // in the book's curves: two lines of one model stay apart.
+            let shade = (variants[..i].iter())
+                .filter(|w| w.binary == v.binary)
+                .count();
+            let c = crate::chart::lighter(crate::chart::colour_of(&v.binary), shade);
             Model {
                 name: v.name.clone(),
                 colour: format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2),
@@ -141,13 +152,20 @@ async fn start(State(shared): State<Shared>, Json(asked): Json<Start>) -> Respon
     // `listening on` line: a server's parent-death signal follows the
     // thread that started it (`sys::die_with_parent`), and the main
     // thread lives as long as the lab. The page waits a second or two.
-    let lab = Lab::start(&chosen, &shared.workspace, asked.settings, move |sample| {
-        let _ = sink.send(sample);
-    });
+    let run = shared.runs.fetch_add(1, Ordering::Relaxed) + 1;
+    let lab = Lab::start(
+        run,
+        &chosen,
+        &shared.workspace,
+        asked.settings,
+        move |sample| {
+            let _ = sink.send(sample);
+        },
+    );
     match lab {
         Ok(lab) => {
             *shared.lab.lock().unwrap_or_else(|p| p.into_inner()) = Some(lab);
-            StatusCode::NO_CONTENT.into_response()
+            Json(serde_json::json!({ "run": run })).into_response()
         }
         Err(why) => refused(why),
     }
@@ -224,14 +242,45 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// Every variant a page may start: each declared binary's variants, the
+/// Every variant a page may start: each of `binaries`' variants, the
 /// experiments included, in the book's order.
-pub fn offered(workspace: &Workspace) -> Vec<Variant> {
-    (workspace.binaries.iter())
+pub fn offered<'a>(binaries: impl IntoIterator<Item = &'a String>) -> Vec<Variant> {
+    (binaries.into_iter())
         .flat_map(|b| {
             compare::variants(b)
                 .into_iter()
                 .chain(compare::experiments(b))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every guided experiment on the page names servers the lab offers:
+    /// a misspelt one would start nothing, and the button would only say
+    /// "no such server".
+    #[test]
+    fn the_experiments_name_offered_servers() {
+        let binaries: Vec<String> = crate::models::all().map(|b| b.name.to_string()).collect();
+        let offered: Vec<String> = super::offered(&binaries)
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        let page = include_str!("../../live/index.html");
+        let mut experiments = 0;
+        for line in page.lines().filter(|l| l.contains("servers: [")) {
+            let list = line.split("servers: [").nth(1).unwrap_or_default();
+            let list = list.split(']').next().unwrap_or_default();
+            let names: Vec<&str> = list
+                .split(',')
+                .map(|n| n.trim().trim_matches('"'))
+                .collect();
+            assert!((2..=4).contains(&names.len()), "{line}");
+            for name in names {
+                assert!(offered.iter().any(|o| o == name), "{name:?} is not offered");
+            }
+            experiments += 1;
+        }
+        assert_eq!(experiments, 4, "the page's four guided experiments");
+    }
 }
