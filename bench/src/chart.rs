@@ -34,6 +34,21 @@ pub fn lighter(colour: RGBColor, steps: usize) -> RGBColor {
     )
 }
 
+/// The colours of a run of lines, one per binary in `binaries`' order: a
+/// model's first line in its colour ([`colour_of`]), its second a shade
+/// lighter, its third lighter again ([`lighter`]), so that two lines of
+/// one model stay apart. The book's curves and the live page's lines.
+pub fn shaded<'a>(binaries: impl IntoIterator<Item = &'a str>) -> Vec<RGBColor> {
+    let mut seen: Vec<&str> = Vec::new();
+    (binaries.into_iter())
+        .map(|binary| {
+            let shade = seen.iter().filter(|&&b| b == binary).count();
+            seen.push(binary);
+            lighter(colour_of(binary), shade)
+        })
+        .collect()
+}
+
 /// `12345.6` as `12,346`: the axis and bar labels.
 /// A figure as the table and the charts print it: two decimals below 10
 /// (the sleep scenario's 0.50 s), whole and grouped by three above.
@@ -80,6 +95,16 @@ mod tests {
         assert_eq!(lighter(orange, 0), orange);
         assert_eq!(lighter(orange, 1), RGBColor(232, 165, 105));
         assert_eq!(lighter(orange, 20), RGBColor(255, 255, 255));
+    }
+
+    /// A run of lines: each model's first in its colour, its next ones
+    /// lighter, whatever lines of other models come between.
+    #[test]
+    fn a_models_further_lines_are_lighter() {
+        let colours = shaded(["epoll", "poll", "epoll", "epoll"]);
+        let (epoll, poll) = (colour_of("epoll"), colour_of("poll"));
+        assert_eq!(colours, [epoll, poll, lighter(epoll, 1), lighter(epoll, 2)]);
+        assert_ne!(epoll, lighter(epoll, 1));
     }
 
     /// A linear axis's ticks keep their fractions: 0.5 steps are not

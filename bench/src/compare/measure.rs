@@ -94,11 +94,6 @@ pub fn beside_a_burn(
 }
 
 impl Run<'_> {
-    /// `path` on the server.
-    fn url(&self, path: &str) -> io::Result<Target> {
-        url(self.server, path)
-    }
-
     /// A load of `path` over `connections`, counted on the server.
     fn config(&self, path: &str, connections: usize, keepalive: bool) -> io::Result<LoadConfig> {
         load_config(self.server, path, connections, keepalive, self.d.run)
@@ -168,7 +163,7 @@ pub fn echo(run: &Run) -> io::Result<Round> {
 /// Holds `n` keep-alive connections for `duration`, ramping 50 every 10 ms.
 fn held(run: &Run, n: usize, duration: Duration) -> io::Result<HoldReport> {
     let config = HoldConfig {
-        target: run.url("/numbers.txt")?,
+        target: url(run.server, "/numbers.txt")?,
         connections: n,
         ramp_count: 50,
         ramp_every: Duration::from_millis(10),

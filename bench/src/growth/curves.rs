@@ -80,17 +80,9 @@ type Step = (f64, f64, Option<(f64, f64)>);
 /// A line per server that reached two steps or more: `at` turns a step and
 /// its cell into a point, or `None`.
 fn lines(sweep: &Ladder, at: impl Fn(usize, &Cell) -> Option<Step>) -> Vec<Line> {
-    sweep
-        .rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (variant, cells))| {
-            // The model's second variant a shade lighter than its first, the
-            // third lighter again: two dashed lines of one model stay apart.
-            let shade = sweep.rows[..i]
-                .iter()
-                .filter(|(v, _)| v.binary == variant.binary)
-                .count();
+    let colours = chart::shaded(sweep.rows.iter().map(|(v, _)| v.binary.as_str()));
+    (sweep.rows.iter().zip(colours))
+        .filter_map(|((variant, cells), colour)| {
             let points: Vec<_> = sweep
                 .points
                 .iter()
@@ -107,7 +99,7 @@ fn lines(sweep: &Ladder, at: impl Fn(usize, &Cell) -> Option<Step>) -> Vec<Line>
                 .collect();
             (points.len() >= 2).then(|| Line {
                 name: variant.name.clone(),
-                colour: chart::lighter(chart::colour_of(&variant.binary), shade),
+                colour,
                 dashed: !variant.args.is_empty(),
                 points,
             })

@@ -106,18 +106,12 @@ struct Model {
 
 async fn models(State(shared): State<Shared>) -> Json<Vec<Model>> {
     let variants = &shared.variants;
-    let models = (variants.iter().enumerate())
-        .map(|(i, v)| {
-            // A model's second variant a shade lighter than its first, as
-            // in the book's curves: two lines of one model stay apart.
-            let shade = (variants[..i].iter())
-                .filter(|w| w.binary == v.binary)
-                .count();
-            let c = crate::chart::lighter(crate::chart::colour_of(&v.binary), shade);
-            Model {
-                name: v.name.clone(),
-                colour: format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2),
-            }
+    // A model's variants shaded as in the book's curves.
+    let colours = crate::chart::shaded(variants.iter().map(|v| v.binary.as_str()));
+    let models = (variants.iter().zip(colours))
+        .map(|(v, c)| Model {
+            name: v.name.clone(),
+            colour: format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2),
         })
         .collect();
     Json(models)
